@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian package rgrid needs to build, test, benchmark and run its
+# pipeline. Idempotent: a fast no-op when everything is present. Run as root (or with sudo).
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config git ca-certificates
+  # the library's dependencies (DESIGN.md): tensors, BLAS, Unicode, JSON, HTTP
+  libxtensor-dev libxtensor-blas-dev libopenblas-dev liblapack-dev libutf8proc-dev
+  nlohmann-json3-dev libcpp-httplib-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # the PyTorch reference for parity tests and peer benchmarks (run with /usr/bin/python3)
+  python3 python3-torch python3-numpy
+  # browser checks of the EDA report and the web page; load benchmark; fuzzing
+  chromium fonts-dejavu-core wrk clang
+)
+# Node.js + npm fetch the default corpus and the peer tools; keep an existing install.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps: done"

@@ -1,0 +1,54 @@
+#include <gtest/gtest.h>
+
+#include <numeric>
+#include <vector>
+
+#include "rgrid/core/parallel.hpp"
+#include "rgrid/core/rng.hpp"
+
+using namespace rgrid;
+
+TEST(Parallel, CoversEveryIndexOnce) {
+    for (std::size_t threads : {1u, 2u, 3u}) {
+        set_num_threads(threads);
+        std::vector<int> hits(10007, 0);
+        parallel_for(hits.size(), 100, [&](std::size_t b, std::size_t e) {
+            for (auto i = b; i < e; ++i) hits[i] += 1;
+        });
+        EXPECT_EQ(std::accumulate(hits.begin(), hits.end(), 0), 10007);
+        for (int h : hits) ASSERT_EQ(h, 1);
+    }
+    set_num_threads(2);
+}
+
+TEST(Parallel, CounterRngFillIndependentOfThreads) {
+    std::vector<std::vector<std::uint64_t>> runs;
+    for (std::size_t threads : {1u, 2u, 4u}) {
+        set_num_threads(threads);
+        Rng rng(11);
+        std::vector<std::uint64_t> out(5000);
+        const auto base = rng.counter();
+        parallel_for(out.size(), 64, [&](std::size_t b, std::size_t e) {
+            for (auto i = b; i < e; ++i) out[i] = rng.at(base + i);
+        });
+        rng.skip(out.size());
+        runs.push_back(out);
+    }
+    EXPECT_EQ(runs[0], runs[1]);
+    EXPECT_EQ(runs[0], runs[2]);
+    set_num_threads(2);
+}
+
+TEST(Parallel, ExceptionsPropagateAndNestedRegionsRun) {
+    set_num_threads(2);
+    EXPECT_THROW(parallel_for(100, 1, [](std::size_t b, std::size_t) {
+                     if (b > 0) throw Error("boom");
+                 }),
+                 Error);
+    std::atomic<int> count{0};
+    parallel_for(4, 1, [&](std::size_t b, std::size_t e) {
+        for (auto i = b; i < e; ++i)
+            parallel_for(10, 1, [&](std::size_t bb, std::size_t ee) { count += static_cast<int>(ee - bb); });
+    });
+    EXPECT_EQ(count.load(), 40);
+}
