@@ -1,0 +1,346 @@
+#!/usr/bin/python3
+"""PyTorch peer for rgrid's BERT benchmarks (issue 9).
+
+A plain-PyTorch BertForSequenceClassification with Hugging Face parameter names
+(modeling_bert.py order: embeddings, self-attention, attention output, intermediate,
+output, layer, encoder, pooler, classifier), and the same work rgrid's
+benchmarks/bench_bert.cpp measures:
+
+  train  fine-tuning step = zero_grad + forward (dropout as configured, 0.1) + cross-entropy
+         + backward + AdamW step (HF decay groups: no decay on biases and LayerNorm weights)
+  infer  forward in eval mode under torch.inference_mode()
+  rss    peak resident set size (ru_maxrss) of a process that runs fine-tuning steps
+
+Each result is one JSON line on stdout. Run with Debian's interpreter (/usr/bin/python3,
+python3-torch 1.13); the python3 on PATH may lack torch.
+
+  /usr/bin/python3 benchmarks/peers/torch_bert.py --case train --preset base --batch 8 --seq 128
+  /usr/bin/python3 benchmarks/peers/torch_bert.py --suite quick --policies default,PASSIVE
+
+OMP_WAIT_POLICY is read once when libgomp starts, so each policy runs in its own child
+process; --policies lists the ones to try and every result line names its policy
+(benchmarks/compare.sh keeps the fastest, i.e. PyTorch's best setting).
+"""
+import argparse
+import json
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# ---- configuration (HF config.json field names) -------------------------------------
+PRESETS = {
+    # name: (num_hidden_layers, hidden_size, num_attention_heads, intermediate_size)
+    "tiny": (2, 128, 2, 512),
+    "mini": (4, 256, 4, 1024),
+    "small": (4, 512, 8, 2048),
+    "medium": (8, 512, 8, 2048),
+    "base": (12, 768, 12, 3072),
+}
+
+
+def bert_config(preset, num_labels=2):
+    layers, hidden, heads, inter = PRESETS[preset]
+    return dict(vocab_size=30522, hidden_size=hidden, num_hidden_layers=layers,
+                num_attention_heads=heads, intermediate_size=inter, hidden_act="gelu",
+                hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
+                max_position_embeddings=512, type_vocab_size=2, initializer_range=0.02,
+                layer_norm_eps=1e-12, pad_token_id=0, classifier_dropout=None,
+                num_labels=num_labels)
+
+
+# ---- the model: transformers' modeling_bert.py, eager attention -----------------------
+# https://github.com/huggingface/transformers/blob/main/src/transformers/models/bert/modeling_bert.py
+class BertEmbeddings(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(c["vocab_size"], c["hidden_size"], padding_idx=c["pad_token_id"])
+        self.position_embeddings = nn.Embedding(c["max_position_embeddings"], c["hidden_size"])
+        self.token_type_embeddings = nn.Embedding(c["type_vocab_size"], c["hidden_size"])
+        self.LayerNorm = nn.LayerNorm(c["hidden_size"], eps=c["layer_norm_eps"])
+        self.dropout = nn.Dropout(c["hidden_dropout_prob"])
+        self.register_buffer("position_ids", torch.arange(c["max_position_embeddings"]).unsqueeze(0), persistent=False)
+
+    def forward(self, input_ids, token_type_ids):
+        t = input_ids.shape[1]
+        e = (self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
+             + self.position_embeddings(self.position_ids[:, :t]))          # (B, T, H)
+        return self.dropout(self.LayerNorm(e))
+
+
+class BertSelfAttention(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.num_heads = c["num_attention_heads"]
+        self.head_size = c["hidden_size"] // self.num_heads
+        h = c["hidden_size"]
+        self.query, self.key, self.value = nn.Linear(h, h), nn.Linear(h, h), nn.Linear(h, h)
+        self.dropout = nn.Dropout(c["attention_probs_dropout_prob"])
+
+    def split(self, x):                                                   # (B, T, H) -> (B, NH, T, HS)
+        b, t, _ = x.shape
+        return x.view(b, t, self.num_heads, self.head_size).permute(0, 2, 1, 3)
+
+    def forward(self, h, additive_mask):                                  # mask (B, 1, 1, T)
+        q, k, v = self.split(self.query(h)), self.split(self.key(h)), self.split(self.value(h))
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.head_size) + additive_mask
+        probs = self.dropout(F.softmax(scores, dim=-1))                   # (B, NH, T, T)
+        ctx = torch.matmul(probs, v).permute(0, 2, 1, 3).contiguous()      # (B, T, NH, HS)
+        return ctx.view(h.shape)
+
+
+class BertSelfOutput(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dense = nn.Linear(c["hidden_size"], c["hidden_size"])
+        self.LayerNorm = nn.LayerNorm(c["hidden_size"], eps=c["layer_norm_eps"])
+        self.dropout = nn.Dropout(c["hidden_dropout_prob"])
+
+    def forward(self, x, residual):
+        return self.LayerNorm(self.dropout(self.dense(x)) + residual)
+
+
+class BertAttention(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.self = BertSelfAttention(c)
+        self.output = BertSelfOutput(c)
+
+    def forward(self, h, mask):
+        return self.output(self.self(h, mask), h)
+
+
+class BertIntermediate(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dense = nn.Linear(c["hidden_size"], c["intermediate_size"])
+
+    def forward(self, x):
+        return F.gelu(self.dense(x))                                       # exact erf GELU
+
+
+class BertOutput(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dense = nn.Linear(c["intermediate_size"], c["hidden_size"])
+        self.LayerNorm = nn.LayerNorm(c["hidden_size"], eps=c["layer_norm_eps"])
+        self.dropout = nn.Dropout(c["hidden_dropout_prob"])
+
+    def forward(self, x, residual):
+        return self.LayerNorm(self.dropout(self.dense(x)) + residual)
+
+
+class BertLayer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.attention = BertAttention(c)
+        self.intermediate = BertIntermediate(c)
+        self.output = BertOutput(c)
+
+    def forward(self, h, mask):
+        a = self.attention(h, mask)
+        return self.output(self.intermediate(a), a)
+
+
+class BertEncoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.layer = nn.ModuleList([BertLayer(c) for _ in range(c["num_hidden_layers"])])
+
+    def forward(self, h, mask):
+        for layer in self.layer:
+            h = layer(h, mask)
+        return h
+
+
+class BertPooler(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dense = nn.Linear(c["hidden_size"], c["hidden_size"])
+
+    def forward(self, h):
+        return torch.tanh(self.dense(h[:, 0]))
+
+
+class BertModel(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.embeddings = BertEmbeddings(c)
+        self.encoder = BertEncoder(c)
+        self.pooler = BertPooler(c)
+
+    def forward(self, input_ids, token_type_ids, attention_mask):
+        dtype = self.embeddings.word_embeddings.weight.dtype
+        mask = (1.0 - attention_mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+        return self.pooler(self.encoder(self.embeddings(input_ids, token_type_ids), mask))
+
+
+class BertForSequenceClassification(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.bert = BertModel(c)
+        p = c["classifier_dropout"] if c["classifier_dropout"] is not None else c["hidden_dropout_prob"]
+        self.dropout = nn.Dropout(p)
+        self.classifier = nn.Linear(c["hidden_size"], c["num_labels"])
+        self.apply(lambda m: init_weights(m, c["initializer_range"]))
+
+    def forward(self, input_ids, token_type_ids, attention_mask):
+        return self.classifier(self.dropout(self.bert(input_ids, token_type_ids, attention_mask)))
+
+
+def init_weights(m, std):  # BertPreTrainedModel._init_weights
+    if isinstance(m, nn.Linear):
+        m.weight.data.normal_(0.0, std)
+        m.bias.data.zero_()
+    elif isinstance(m, nn.Embedding):
+        m.weight.data.normal_(0.0, std)
+        if m.padding_idx is not None:
+            m.weight.data[m.padding_idx].zero_()
+    elif isinstance(m, nn.LayerNorm):
+        m.weight.data.fill_(1.0)
+        m.bias.data.zero_()
+
+
+def decay_groups(model, weight_decay):  # HF Trainer: no decay on biases and LayerNorm weights
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (no_decay if name.endswith("bias") or "LayerNorm" in name else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def count_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+# ---- measurement -------------------------------------------------------------------
+def batch(c, b, t, gen):
+    ids = torch.randint(0, c["vocab_size"], (b, t), generator=gen)
+    return ids, torch.zeros(b, t, dtype=torch.long), torch.ones(b, t, dtype=torch.long), \
+        torch.randint(0, c["num_labels"], (b,), generator=gen)
+
+
+def make_train_step(model, opt, data):
+    ids, tt, mask, labels = data
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(ids, tt, mask), labels)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+def make_infer(model, data):
+    ids, tt, mask, _ = data
+
+    def infer():
+        with torch.inference_mode():
+            return model(ids, tt, mask)
+    return infer
+
+
+def time_it(fn, warmup, iters, min_seconds):
+    for _ in range(warmup):
+        fn()
+    times = []
+    while len(times) < iters or (sum(times) < min_seconds and len(times) < 1000):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def run_case(args):
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    c = bert_config(args.preset)
+    gen = torch.Generator().manual_seed(args.seed)
+    model = BertForSequenceClassification(c)
+    data = batch(c, args.batch, args.seq, gen)
+    rec = dict(peer="pytorch", torch=torch.__version__, case=args.case, preset=args.preset,
+               batch=args.batch, seq=args.seq, threads=torch.get_num_threads(),
+               omp_wait_policy=os.environ.get("OMP_WAIT_POLICY", "default"), params=count_params(model))
+    if args.case in ("train", "rss"):
+        model.train()
+        opt = torch.optim.AdamW(decay_groups(model, 0.01), lr=2e-5, betas=(0.9, 0.999), eps=1e-8,
+                                foreach=args.foreach)
+        fn = make_train_step(model, opt, data)
+        rec["adamw_foreach"] = args.foreach
+    else:
+        model.eval()
+        fn = make_infer(model, data)
+    if args.case == "rss":
+        for _ in range(args.iters):
+            fn()
+        rec["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+        rec["steps"] = args.iters
+    else:
+        times = time_it(fn, args.warmup, args.iters, args.min_seconds)
+        med = statistics.median(times)
+        rec.update(seconds=med, seconds_all=times, samples_per_s=args.batch / med,
+                   tokens_per_s=args.batch * args.seq / med)
+    print(json.dumps(rec), flush=True)
+
+
+# The cases issue 9 names: (case, preset, batch, seq, iters). Iterations are few for the
+# slow cases; medians across compare.sh repetitions smooth the rest.
+SUITES = {
+    "full": [("train", "mini", 8, 128, 5), ("train", "base", 8, 128, 3), ("train", "base", 8, 512, 2),
+             ("infer", "mini", 1, 128, 20), ("infer", "mini", 1, 512, 10),
+             ("infer", "base", 1, 128, 10), ("infer", "base", 1, 512, 5), ("infer", "base", 32, 128, 2),
+             ("rss", "base", 8, 128, 3), ("rss", "base", 8, 512, 3)],
+    "quick": [("train", "mini", 8, 128, 3), ("infer", "mini", 1, 128, 10), ("infer", "base", 1, 128, 5)],
+}
+
+
+def run_suite(args):
+    here = os.path.abspath(__file__)
+    for case, preset, b, t, iters in SUITES[args.suite]:
+        if args.only and f"{case}/{preset}/{b}/{t}" not in args.only.split(","):
+            continue
+        for policy in args.policies.split(","):
+            env = dict(os.environ)
+            env.pop("OMP_WAIT_POLICY", None)
+            if policy != "default":
+                env["OMP_WAIT_POLICY"] = policy
+            cmd = [sys.executable, here, "--case", case, "--preset", preset, "--batch", str(b), "--seq", str(t),
+                   "--iters", str(iters), "--threads", str(args.threads), "--warmup", "1" if case != "rss" else "0"]
+            if args.foreach:
+                cmd.append("--foreach")
+            subprocess.run(cmd, env=env, check=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--case", choices=["train", "infer", "rss"])
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="mini")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--seq", type=int, default=128)
+    ap.add_argument("--iters", type=int, default=5, help="timed iterations (rss: steps run)")
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--min-seconds", type=float, default=0.0, help="keep timing until this much time passed")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--foreach", action="store_true", help="AdamW(foreach=True), the multi-tensor kernel")
+    ap.add_argument("--suite", choices=sorted(SUITES), help="run a list of cases, one child process each")
+    ap.add_argument("--only", default="", help="with --suite: comma list of case/preset/batch/seq to keep")
+    ap.add_argument("--policies", default="default,PASSIVE", help="OMP_WAIT_POLICY values to try in --suite")
+    args = ap.parse_args()
+    if args.suite:
+        run_suite(args)
+    elif args.case:
+        run_case(args)
+    else:
+        ap.error("give --case or --suite")
+
+
+if __name__ == "__main__":
+    main()
