@@ -1,0 +1,162 @@
+#pragma once
+// Stratified train/validation/test split (sklearn's train_test_split(stratify=...) idea,
+// with exact largest-remainder counts): per class, each part gets its exact share rounded
+// by the largest-remainder method, so every count is within 1 of n_class × ratio.
+// Deterministic for a seed. Rows with the same exact text form one group that goes to one
+// part, so a duplicated text never lands in both train and test.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "rgrid/core/error.hpp"
+#include "rgrid/core/rng.hpp"
+#include "rgrid/data/dataset.hpp"
+
+namespace rgrid {
+
+/// Shares of train / validation / test; must be ≥ 0 and sum to 1.
+/// Example: `SplitRatios{.train = 0.8, .validation = 0.1, .test = 0.1}`.
+struct SplitRatios {
+    double train = 0.8, validation = 0.1, test = 0.1;
+};
+
+/// Row indices of each part (ascending, i.e. source order) and any warnings.
+struct Split {
+    std::vector<std::size_t> train, validation, test;
+    std::vector<std::string> warnings;  ///< classes too small for every part, groups that overshoot a share
+    std::size_t duplicate_groups = 0;   ///< texts occurring more than once (kept together)
+};
+
+/// Extra switches. `strict`: a class too small for every part with a non-zero ratio is an error.
+struct SplitOptions {
+    bool strict = false;
+    bool group_duplicates = true;
+};
+
+/// Counts per part for `n` items: floor of each exact share, then the leftover items go to
+/// the parts with the largest fractional remainders (ties → earlier part). Sum is exactly n.
+/// Example: `largest_remainder(7, {0.8, 0.1, 0.1})` → {5, 1, 1} (5.6, .7, .7 → floors 5,0,0; remainders
+/// .6 < .7 = .7, so the two leftover rows go to validation and test).
+inline std::array<std::size_t, 3> largest_remainder(std::size_t n, const std::array<double, 3>& ratios) {
+    std::array<std::size_t, 3> counts{};
+    std::array<double, 3> rem{};
+    std::size_t assigned = 0;
+    for (int p = 0; p < 3; ++p) {
+        const double exact = static_cast<double>(n) * ratios[p];
+        counts[p] = static_cast<std::size_t>(std::floor(exact + 1e-9));
+        rem[p] = exact - static_cast<double>(counts[p]);
+        assigned += counts[p];
+    }
+    while (assigned < n) {
+        int best = 0;
+        for (int p = 1; p < 3; ++p)
+            if (rem[p] > rem[best] + 1e-12) best = p;
+        ++counts[best];
+        rem[best] = -1.0;
+        ++assigned;
+    }
+    while (assigned > n) {  // only from floating-point slack on ratios summing to 1 + ε
+        int p = counts[0] ? 0 : counts[1] ? 1 : 2;
+        --counts[p];
+        --assigned;
+    }
+    return counts;
+}
+
+/// The smallest class size for which every part with a non-zero ratio gets at least one
+/// row under largest_remainder (7 for 80/10/10: 6 rows give 5/1/0).
+inline std::size_t min_rows_for_every_part(const std::array<double, 3>& ratios) {
+    for (std::size_t n = 1; n < 100000; ++n) {
+        const auto c = largest_remainder(n, ratios);
+        bool ok = true;
+        for (int p = 0; p < 3; ++p) ok = ok && (ratios[p] <= 0 || c[p] > 0);
+        if (ok) return n;
+    }
+    return 100000;
+}
+
+/// Stratified split of `ds` (see the file comment). Classes that cannot give one row to
+/// every part with a non-zero ratio produce a warning (an Error when opt.strict).
+/// Example:
+///   Split s = stratified_split(ds, {}, 42);   // 80/10/10
+///   for (std::size_t i : s.train) use(ds.examples[i]);
+inline Split stratified_split(const Dataset& ds, SplitRatios ratios, std::uint64_t seed, SplitOptions opt = {}) {
+    const std::array<double, 3> r{ratios.train, ratios.validation, ratios.test};
+    const char* part_name[3] = {"train", "validation", "test"};
+    for (int p = 0; p < 3; ++p)
+        RGRID_CHECK(r[p] >= 0.0 && std::isfinite(r[p]), "split ratio for ", part_name[p], " must be ≥ 0, got ", r[p]);
+    RGRID_CHECK(std::abs(r[0] + r[1] + r[2] - 1.0) < 1e-6, "split ratios must sum to 1, got ", r[0], " + ", r[1],
+                " + ", r[2], " = ", r[0] + r[1] + r[2]);
+    const std::vector<std::size_t> label = ds.label_ids();
+    const std::size_t K = ds.num_labels();
+    Split out;
+
+    // Groups: rows sharing one exact text; a group belongs to the class of its first row.
+    std::vector<std::vector<std::size_t>> groups;
+    {
+        std::unordered_map<std::string_view, std::size_t> group_of;
+        group_of.reserve(ds.size());
+        for (std::size_t i = 0; i < ds.size(); ++i) {
+            if (!opt.group_duplicates) { groups.push_back({i}); continue; }
+            auto [it, inserted] = group_of.try_emplace(ds.examples[i].text, groups.size());
+            if (inserted) groups.push_back({i});
+            else groups[it->second].push_back(i);
+        }
+    }
+    std::vector<std::vector<std::size_t>> class_groups(K);  // group ids per class
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        class_groups[label[groups[g][0]]].push_back(g);
+        if (groups[g].size() > 1) ++out.duplicate_groups;
+    }
+
+    std::array<std::vector<std::size_t>*, 3> parts{&out.train, &out.validation, &out.test};
+    Rng rng(seed);
+    for (std::size_t k = 0; k < K; ++k) {
+        const std::string& name = ds.label_names[k];
+        std::vector<std::size_t>& gs = class_groups[k];
+        std::size_t n = 0;
+        for (std::size_t g : gs) n += groups[g].size();
+        const auto target = largest_remainder(n, r);
+        for (int p = 0; p < 3; ++p) {
+            if (r[p] > 0 && target[p] == 0) {
+                const std::size_t need = min_rows_for_every_part(r);
+                std::string msg = detail::concat("class '", name, "' has ", n, " row", n == 1 ? "" : "s", ": ",
+                                                 part_name[p], " gets none (at least ", need,
+                                                 " rows needed for one row in every part)");
+                RGRID_CHECK(!opt.strict, msg, "; drop or merge the class, or change --ratios");
+                out.warnings.push_back(std::move(msg));
+            }
+        }
+        // Shuffle this class's groups (Fisher–Yates on a per-class stream), then place
+        // multi-row groups first, each into the part with the largest remaining need.
+        Rng crng = rng.fork(k);
+        for (std::size_t i = gs.size(); i > 1; --i) std::swap(gs[i - 1], gs[crng.below(i)]);
+        std::stable_sort(gs.begin(), gs.end(), [&](std::size_t a, std::size_t b) {
+            return groups[a].size() > groups[b].size();
+        });
+        std::array<std::ptrdiff_t, 3> need{};
+        for (int p = 0; p < 3; ++p) need[p] = static_cast<std::ptrdiff_t>(target[p]);
+        for (std::size_t g : gs) {
+            int best = -1;
+            for (int p = 0; p < 3; ++p)
+                if (r[p] > 0 && (best < 0 || need[p] > need[best])) best = p;
+            const auto size = static_cast<std::ptrdiff_t>(groups[g].size());
+            if (size > need[best] && size > 1)
+                out.warnings.push_back(detail::concat("class '", name, "': a text repeated ", size,
+                                                      " times overshoots the ", part_name[best],
+                                                      " share (duplicates are kept together)"));
+            need[best] -= size;
+            for (std::size_t i : groups[g]) parts[best]->push_back(i);
+        }
+    }
+    for (auto* p : parts) std::sort(p->begin(), p->end());
+    return out;
+}
+
+}  // namespace rgrid
