@@ -1,0 +1,421 @@
+#!/usr/bin/python3
+"""PyTorch reference for rgrid's BERT parity tests (plain torch, no transformers).
+
+A faithful re-implementation of transformers' modeling_bert.BertForSequenceClassification
+(absolute positions, exact GELU, post-LN, additive mask with finfo.min, eval-mode dropout)
+with Hugging Face parameter names, so state_dict() keys are HF's.
+
+  generate --out DIR   random tiny model + padded batch; writes to DIR:
+      bert_tiny_config.json        the config (HF field names)
+      bert_tiny_keys.txt           state_dict() keys, in order
+      bert_tiny_weights.safetensors  F64 weights
+      bert_tiny_io.safetensors     inputs (I64), logits, loss, grad.<key> for every parameter (F64)
+      bert_tiny_after3.safetensors weights after 3 AdamW steps (HF decay groups, linear warmup
+                                   schedule, clip_grad_norm_ 1.0)
+  compare A B          every tensor of the safetensors files in A equals B's (rel 1e-9):
+                       proves checked-in goldens are what this PyTorch computes now
+  check --checkpoint DIR --logits FILE --io FILE
+                       loads an rgrid save_pretrained() directory with strict=True and checks
+                       its logits on the golden batch against the ones rgrid computed
+Run with /usr/bin/python3 (Debian python3-torch).
+"""
+import argparse
+import json
+import math
+import os
+import struct
+import sys
+
+import torch
+from torch import nn
+
+# ---------------------------------------------------------------- safetensors (minimal)
+_DT = {"F64": (torch.float64, 8), "F32": (torch.float32, 4), "I64": (torch.int64, 8),
+       "F16": (torch.float16, 2), "BF16": (torch.bfloat16, 2), "I32": (torch.int32, 4)}
+_NAME = {v[0]: k for k, v in _DT.items()}
+
+
+def st_write(path, tensors):
+    header, chunks, off = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous().cpu()
+        b = t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.view(torch.int16).numpy().tobytes()
+        header[name] = {"dtype": _NAME[t.dtype], "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
+        chunks.append(b)
+        off += len(b)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for c in chunks:
+            f.write(c)
+    os.replace(tmp, path)
+
+
+def st_read(path):
+    with open(path, "rb") as f:
+        buf = f.read()
+    (n,) = struct.unpack("<Q", buf[:8])
+    header = json.loads(buf[8:8 + n])
+    data = buf[8 + n:]
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        dt, _ = _DT[e["dtype"]]
+        b, end = e["data_offsets"]
+        out[name] = torch.frombuffer(bytearray(data[b:end]), dtype=dt).reshape(e["shape"]).clone() \
+            if end > b else torch.zeros(e["shape"], dtype=dt)
+    return out
+
+
+# ---------------------------------------------------------------- the model (modeling_bert.py)
+class Config:
+    def __init__(self, **kw):
+        self.vocab_size = 30522
+        self.hidden_size = 768
+        self.num_hidden_layers = 12
+        self.num_attention_heads = 12
+        self.intermediate_size = 3072
+        self.hidden_act = "gelu"
+        self.hidden_dropout_prob = 0.1
+        self.attention_probs_dropout_prob = 0.1
+        self.max_position_embeddings = 512
+        self.type_vocab_size = 2
+        self.initializer_range = 0.02
+        self.layer_norm_eps = 1e-12
+        self.pad_token_id = 0
+        self.classifier_dropout = None
+        self.id2label = {"0": "LABEL_0", "1": "LABEL_1"}
+        for k, v in kw.items():
+            setattr(self, k, v)
+
+    @property
+    def num_labels(self):
+        return len(self.id2label)
+
+
+class BertEmbeddings(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(c.vocab_size, c.hidden_size, padding_idx=c.pad_token_id)
+        self.position_embeddings = nn.Embedding(c.max_position_embeddings, c.hidden_size)
+        self.token_type_embeddings = nn.Embedding(c.type_vocab_size, c.hidden_size)
+        self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+        self.dropout = nn.Dropout(c.hidden_dropout_prob)
+        self.register_buffer("position_ids", torch.arange(c.max_position_embeddings).expand((1, -1)), persistent=False)
+
+    def forward(self, input_ids, token_type_ids):
+        seq_length = input_ids.shape[1]
+        position_ids = self.position_ids[:, :seq_length]
+        e = self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
+        e = e + self.position_embeddings(position_ids)
+        return self.dropout(self.LayerNorm(e))
+
+
+class BertSelfAttention(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.num_attention_heads = c.num_attention_heads
+        self.attention_head_size = c.hidden_size // c.num_attention_heads
+        self.all_head_size = self.num_attention_heads * self.attention_head_size
+        self.query = nn.Linear(c.hidden_size, self.all_head_size)
+        self.key = nn.Linear(c.hidden_size, self.all_head_size)
+        self.value = nn.Linear(c.hidden_size, self.all_head_size)
+        self.dropout = nn.Dropout(c.attention_probs_dropout_prob)
+
+    def transpose_for_scores(self, x):
+        x = x.view(x.size()[:-1] + (self.num_attention_heads, self.attention_head_size))
+        return x.permute(0, 2, 1, 3)
+
+    def forward(self, hidden_states, attention_mask):
+        q = self.transpose_for_scores(self.query(hidden_states))
+        k = self.transpose_for_scores(self.key(hidden_states))
+        v = self.transpose_for_scores(self.value(hidden_states))
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.attention_head_size)
+        scores = scores + attention_mask
+        probs = self.dropout(nn.functional.softmax(scores, dim=-1))
+        ctx = torch.matmul(probs, v).permute(0, 2, 1, 3).contiguous()
+        return ctx.view(ctx.size()[:-2] + (self.all_head_size,))
+
+
+class BertSelfOutput(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dense = nn.Linear(c.hidden_size, c.hidden_size)
+        self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+        self.dropout = nn.Dropout(c.hidden_dropout_prob)
+
+    def forward(self, hidden_states, input_tensor):
+        return self.LayerNorm(self.dropout(self.dense(hidden_states)) + input_tensor)
+
+
+class BertAttention(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.self = BertSelfAttention(c)
+        self.output = BertSelfOutput(c)
+
+    def forward(self, hidden_states, attention_mask):
+        return self.output(self.self(hidden_states, attention_mask), hidden_states)
+
+
+class BertIntermediate(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dense = nn.Linear(c.hidden_size, c.intermediate_size)
+
+    def forward(self, h):
+        return nn.functional.gelu(self.dense(h))  # exact erf GELU ("gelu")
+
+
+class BertOutput(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dense = nn.Linear(c.intermediate_size, c.hidden_size)
+        self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+        self.dropout = nn.Dropout(c.hidden_dropout_prob)
+
+    def forward(self, hidden_states, input_tensor):
+        return self.LayerNorm(self.dropout(self.dense(hidden_states)) + input_tensor)
+
+
+class BertLayer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.attention = BertAttention(c)
+        self.intermediate = BertIntermediate(c)
+        self.output = BertOutput(c)
+
+    def forward(self, h, mask):
+        a = self.attention(h, mask)
+        return self.output(self.intermediate(a), a)
+
+
+class BertEncoder(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.layer = nn.ModuleList([BertLayer(c) for _ in range(c.num_hidden_layers)])
+
+    def forward(self, h, mask):
+        for layer in self.layer:
+            h = layer(h, mask)
+        return h
+
+
+class BertPooler(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.dense = nn.Linear(c.hidden_size, c.hidden_size)
+        self.activation = nn.Tanh()
+
+    def forward(self, h):
+        return self.activation(self.dense(h[:, 0]))
+
+
+class BertModel(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.embeddings = BertEmbeddings(c)
+        self.encoder = BertEncoder(c)
+        self.pooler = BertPooler(c)
+
+    def forward(self, input_ids, token_type_ids, attention_mask):
+        dtype = self.embeddings.word_embeddings.weight.dtype
+        ext = attention_mask[:, None, None, :].to(dtype)
+        ext = (1.0 - ext) * torch.finfo(dtype).min
+        h = self.encoder(self.embeddings(input_ids, token_type_ids), ext)
+        return h, self.pooler(h)
+
+
+class BertForSequenceClassification(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.num_labels = c.num_labels
+        self.bert = BertModel(c)
+        p = c.classifier_dropout if c.classifier_dropout is not None else c.hidden_dropout_prob
+        self.dropout = nn.Dropout(p)
+        self.classifier = nn.Linear(c.hidden_size, c.num_labels)
+
+    def forward(self, input_ids, token_type_ids, attention_mask):
+        _, pooled = self.bert(input_ids, token_type_ids, attention_mask)
+        return self.classifier(self.dropout(pooled))
+
+
+# ---------------------------------------------------------------- the golden case
+TINY = dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+            max_position_embeddings=16, type_vocab_size=2, layer_norm_eps=1e-12, initializer_range=0.02,
+            id2label={"0": "neg", "1": "neu", "2": "pos"})
+LR, WD, WARMUP, TOTAL, STEPS, MAX_NORM = 1e-2, 0.1, 2, 5, 3, 1.0
+
+
+def config_json(c):
+    d = {k: getattr(c, k) for k in ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
+                                     "intermediate_size", "hidden_act", "hidden_dropout_prob",
+                                     "attention_probs_dropout_prob", "max_position_embeddings", "type_vocab_size",
+                                     "initializer_range", "layer_norm_eps", "pad_token_id", "classifier_dropout"]}
+    d["id2label"] = c.id2label
+    d["label2id"] = {v: int(k) for k, v in c.id2label.items()}
+    d["architectures"] = ["BertForSequenceClassification"]
+    d["model_type"] = "bert"
+    return d
+
+
+def golden_batch():
+    # three sequences padded to T=8: lengths 8, 5, 3; segment B starts mid-way in the first two
+    ids = torch.tensor([[2, 17, 45, 3, 88, 60, 9, 3],
+                        [2, 33, 3, 71, 3, 0, 0, 0],
+                        [2, 98, 3, 0, 0, 0, 0, 0]], dtype=torch.int64)
+    types = torch.tensor([[0, 0, 0, 0, 1, 1, 1, 1],
+                          [0, 0, 0, 1, 1, 0, 0, 0],
+                          [0, 0, 0, 0, 0, 0, 0, 0]], dtype=torch.int64)
+    mask = (ids != 0).to(torch.int64)
+    labels = torch.tensor([2, 0, 1], dtype=torch.int64)
+    return ids, types, mask, labels
+
+
+def random_weights(model, gen):
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "LayerNorm.weight" in name:
+                p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=gen, dtype=p.dtype))
+            elif name.endswith("bias"):
+                p.copy_(0.1 * torch.randn(p.shape, generator=gen, dtype=p.dtype))
+            else:
+                p.copy_(0.2 * torch.randn(p.shape, generator=gen, dtype=p.dtype))
+        model.bert.embeddings.word_embeddings.weight[0].zero_()  # padding row, as HF
+
+
+def hf_groups(model):
+    # transformers Trainer.create_optimizer: no decay for biases and LayerNorm parameters
+    decay = [p for n, p in model.named_parameters() if not (n.endswith("bias") or "LayerNorm" in n)]
+    no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or "LayerNorm" in n]
+    return [{"params": decay, "weight_decay": WD}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def linear_warmup(warmup, total):
+    # transformers.get_linear_schedule_with_warmup
+    def f(step):
+        if step < warmup:
+            return float(step) / float(max(1, warmup))
+        return max(0.0, float(total - step) / float(max(1, total - warmup)))
+    return f
+
+
+def generate(out):
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(1234)
+    c = Config(**TINY)
+    model = BertForSequenceClassification(c).double().eval()
+    random_weights(model, gen)
+    keys = list(model.state_dict().keys())
+    with open(os.path.join(out, "bert_tiny_keys.txt"), "w") as f:
+        f.write("\n".join(keys) + "\n")
+    with open(os.path.join(out, "bert_tiny_config.json"), "w") as f:
+        json.dump(config_json(c), f, indent=2, sort_keys=True)
+        f.write("\n")
+    st_write(os.path.join(out, "bert_tiny_weights.safetensors"), model.state_dict())
+
+    ids, types, mask, labels = golden_batch()
+    logits = model(ids, types, mask)
+    loss = nn.functional.cross_entropy(logits, labels)
+    loss.backward()
+    io = {"input_ids": ids, "token_type_ids": types, "attention_mask": mask, "labels": labels,
+          "logits": logits.detach(), "loss": loss.detach()}
+    for n, p in model.named_parameters():
+        io["grad." + n] = p.grad.detach().clone()
+    model.zero_grad(set_to_none=True)
+
+    opt = torch.optim.AdamW(hf_groups(model), lr=LR, betas=(0.9, 0.999), eps=1e-8)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, linear_warmup(WARMUP, TOTAL))
+    norms = []
+    for _ in range(STEPS):
+        loss = nn.functional.cross_entropy(model(ids, types, mask), labels)
+        loss.backward()
+        norms.append(float(torch.nn.utils.clip_grad_norm_(model.parameters(), MAX_NORM)))
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+    io["grad_norms"] = torch.tensor(norms, dtype=torch.float64)
+    io["optim_hparams"] = torch.tensor([LR, WD, WARMUP, TOTAL, STEPS, MAX_NORM], dtype=torch.float64)
+    st_write(os.path.join(out, "bert_tiny_io.safetensors"), io)
+    st_write(os.path.join(out, "bert_tiny_after3.safetensors"), model.state_dict())
+    print(f"wrote {len(keys)} keys, loss {float(io['loss']):.6f}, grad norms {norms} to {out}")
+
+
+def compare(a_dir, b_dir):
+    bad = 0
+    files = ["bert_tiny_weights.safetensors", "bert_tiny_io.safetensors", "bert_tiny_after3.safetensors"]
+    for fn in files:
+        a, b = st_read(os.path.join(a_dir, fn)), st_read(os.path.join(b_dir, fn))
+        if sorted(a) != sorted(b):
+            print(f"{fn}: different tensor names", file=sys.stderr)
+            bad += 1
+            continue
+        for k in a:
+            x, y = a[k].double(), b[k].double()
+            if x.shape != y.shape or not torch.allclose(x, y, rtol=1e-9, atol=1e-12):
+                print(f"{fn}: {k} differs (max abs {float((x - y).abs().max()) if x.shape == y.shape else 'shape'})",
+                      file=sys.stderr)
+                bad += 1
+    for fn in ["bert_tiny_keys.txt", "bert_tiny_config.json"]:
+        if open(os.path.join(a_dir, fn)).read() != open(os.path.join(b_dir, fn)).read():
+            print(f"{fn} differs", file=sys.stderr)
+            bad += 1
+    print("compare:", "OK" if bad == 0 else f"{bad} differences")
+    return 0 if bad == 0 else 1
+
+
+def check(ckpt, logits_file, io_file):
+    with open(os.path.join(ckpt, "config.json")) as f:
+        cj = json.load(f)
+    assert cj["model_type"] == "bert" and cj["architectures"] == ["BertForSequenceClassification"], cj
+    for fn in ["vocab.txt", "tokenizer_config.json"]:
+        assert os.path.exists(os.path.join(ckpt, fn)), f"{fn} missing from {ckpt}"
+    with open(os.path.join(ckpt, "tokenizer_config.json")) as f:
+        tc = json.load(f)
+    assert tc["tokenizer_class"] == "BertTokenizer" and "do_lower_case" in tc, tc
+    fields = {k: v for k, v in cj.items() if k not in ("architectures", "model_type", "label2id")}
+    c = Config(**fields)
+    assert cj["label2id"] == {v: int(k) for k, v in c.id2label.items()}, "label2id disagrees with id2label"
+    state = st_read(os.path.join(ckpt, "model.safetensors"))
+    dtype = next(iter(state.values())).dtype
+    model = BertForSequenceClassification(c).to(dtype).eval()
+    model.load_state_dict(state, strict=True)  # raises on any missing/unexpected key or shape
+    io = st_read(io_file)
+    with torch.no_grad():
+        logits = model(io["input_ids"], io["token_type_ids"], io["attention_mask"])
+    expect = st_read(logits_file)["logits"].to(dtype)
+    diff = float((logits - expect).abs().max())
+    tol = 1e-5 if dtype == torch.float32 else 1e-10
+    print(f"check: {len(state)} tensors loaded strict=True ({dtype}), max |logits diff| = {diff:.3g} (tol {tol})")
+    return 0 if diff <= tol else 1
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("generate")
+    g.add_argument("--out", required=True)
+    cp = sub.add_parser("compare")
+    cp.add_argument("a")
+    cp.add_argument("b")
+    ck = sub.add_parser("check")
+    ck.add_argument("--checkpoint", required=True)
+    ck.add_argument("--logits", required=True)
+    ck.add_argument("--io", required=True)
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    if a.cmd == "generate":
+        generate(a.out)
+        return 0
+    if a.cmd == "compare":
+        return compare(a.a, a.b)
+    return check(a.checkpoint, a.logits, a.io)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
