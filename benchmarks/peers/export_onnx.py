@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Exports the PyTorch reference BertForSequenceClassification (torch_bert.py) to ONNX for
+"""Exports the PyTorch reference BertForSequenceClassification (tests/golden/make_bert_parity.py,
+with HF init, via torch_bert.py) to ONNX for
 the ONNX Runtime peer (ort_bert.js).
 
 torch.onnx.export in Debian's python3-torch 1.13 serializes the graph in C++ and does not
@@ -31,7 +32,7 @@ def main():
 
     torch.manual_seed(0)
     c = torch_bert.bert_config(args.preset)
-    model = torch_bert.BertForSequenceClassification(c).eval()
+    model = torch_bert.make_model(c).eval()
     b, t = 2, 16
     gen = torch.Generator().manual_seed(1)
     ids, tt, mask, _ = torch_bert.batch(c, b, t, gen)

@@ -1,15 +1,15 @@
 #!/usr/bin/python3
 """PyTorch peer for rgrid's BERT benchmarks (issue 9).
 
-A plain-PyTorch BertForSequenceClassification with Hugging Face parameter names
-(modeling_bert.py order: embeddings, self-attention, attention output, intermediate,
-output, layer, encoder, pooler, classifier), and the same work rgrid's
-benchmarks/bench_bert.cpp measures:
+The plain-PyTorch BertForSequenceClassification of the parity tests
+(tests/golden/make_bert_parity.py: transformers' modeling_bert.py with HF parameter names),
+HF initialization, doing the same work rgrid's benchmarks/bench_bert.cpp measures:
 
   train  fine-tuning step = zero_grad + forward (dropout as configured, 0.1) + cross-entropy
          + backward + AdamW step (HF decay groups: no decay on biases and LayerNorm weights)
   infer  forward in eval mode under torch.inference_mode()
   rss    peak resident set size (ru_maxrss) of a process that runs fine-tuning steps
+         (every case also reports its process's peak, so a train case gives the same figure)
 
 Each result is one JSON line on stdout. Run with Debian's interpreter (/usr/bin/python3,
 python3-torch 1.13); the python3 on PATH may lack torch.
@@ -23,7 +23,6 @@ process; --policies lists the ones to try and every result line names its policy
 """
 import argparse
 import json
-import math
 import os
 import resource
 import statistics
@@ -32,12 +31,18 @@ import sys
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 
-# ---- configuration (HF config.json field names) -------------------------------------
+# The model is the parity tests' PyTorch reference (transformers' modeling_bert.py
+# re-implemented in plain torch, HF parameter names), so the peer runs exactly the
+# architecture rgrid is proved equal to.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "golden"))
+import make_bert_parity as ref  # noqa: E402
+
 PRESETS = {
-    # name: (num_hidden_layers, hidden_size, num_attention_heads, intermediate_size)
+    # name: (num_hidden_layers, hidden_size, num_attention_heads, intermediate_size), as BertConfig::preset
     "tiny": (2, 128, 2, 512),
     "mini": (4, 256, 4, 1024),
     "small": (4, 512, 8, 2048),
@@ -46,153 +51,11 @@ PRESETS = {
 }
 
 
-def bert_config(preset, num_labels=2):
+def bert_config(preset):
+    """HF defaults (vocab 30522, 512 positions, dropout 0.1, 2 labels) with the preset's sizes."""
     layers, hidden, heads, inter = PRESETS[preset]
-    return dict(vocab_size=30522, hidden_size=hidden, num_hidden_layers=layers,
-                num_attention_heads=heads, intermediate_size=inter, hidden_act="gelu",
-                hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
-                max_position_embeddings=512, type_vocab_size=2, initializer_range=0.02,
-                layer_norm_eps=1e-12, pad_token_id=0, classifier_dropout=None,
-                num_labels=num_labels)
-
-
-# ---- the model: transformers' modeling_bert.py, eager attention -----------------------
-# https://github.com/huggingface/transformers/blob/main/src/transformers/models/bert/modeling_bert.py
-class BertEmbeddings(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.word_embeddings = nn.Embedding(c["vocab_size"], c["hidden_size"], padding_idx=c["pad_token_id"])
-        self.position_embeddings = nn.Embedding(c["max_position_embeddings"], c["hidden_size"])
-        self.token_type_embeddings = nn.Embedding(c["type_vocab_size"], c["hidden_size"])
-        self.LayerNorm = nn.LayerNorm(c["hidden_size"], eps=c["layer_norm_eps"])
-        self.dropout = nn.Dropout(c["hidden_dropout_prob"])
-        self.register_buffer("position_ids", torch.arange(c["max_position_embeddings"]).unsqueeze(0), persistent=False)
-
-    def forward(self, input_ids, token_type_ids):
-        t = input_ids.shape[1]
-        e = (self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
-             + self.position_embeddings(self.position_ids[:, :t]))          # (B, T, H)
-        return self.dropout(self.LayerNorm(e))
-
-
-class BertSelfAttention(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.num_heads = c["num_attention_heads"]
-        self.head_size = c["hidden_size"] // self.num_heads
-        h = c["hidden_size"]
-        self.query, self.key, self.value = nn.Linear(h, h), nn.Linear(h, h), nn.Linear(h, h)
-        self.dropout = nn.Dropout(c["attention_probs_dropout_prob"])
-
-    def split(self, x):                                                   # (B, T, H) -> (B, NH, T, HS)
-        b, t, _ = x.shape
-        return x.view(b, t, self.num_heads, self.head_size).permute(0, 2, 1, 3)
-
-    def forward(self, h, additive_mask):                                  # mask (B, 1, 1, T)
-        q, k, v = self.split(self.query(h)), self.split(self.key(h)), self.split(self.value(h))
-        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.head_size) + additive_mask
-        probs = self.dropout(F.softmax(scores, dim=-1))                   # (B, NH, T, T)
-        ctx = torch.matmul(probs, v).permute(0, 2, 1, 3).contiguous()      # (B, T, NH, HS)
-        return ctx.view(h.shape)
-
-
-class BertSelfOutput(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.dense = nn.Linear(c["hidden_size"], c["hidden_size"])
-        self.LayerNorm = nn.LayerNorm(c["hidden_size"], eps=c["layer_norm_eps"])
-        self.dropout = nn.Dropout(c["hidden_dropout_prob"])
-
-    def forward(self, x, residual):
-        return self.LayerNorm(self.dropout(self.dense(x)) + residual)
-
-
-class BertAttention(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.self = BertSelfAttention(c)
-        self.output = BertSelfOutput(c)
-
-    def forward(self, h, mask):
-        return self.output(self.self(h, mask), h)
-
-
-class BertIntermediate(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.dense = nn.Linear(c["hidden_size"], c["intermediate_size"])
-
-    def forward(self, x):
-        return F.gelu(self.dense(x))                                       # exact erf GELU
-
-
-class BertOutput(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.dense = nn.Linear(c["intermediate_size"], c["hidden_size"])
-        self.LayerNorm = nn.LayerNorm(c["hidden_size"], eps=c["layer_norm_eps"])
-        self.dropout = nn.Dropout(c["hidden_dropout_prob"])
-
-    def forward(self, x, residual):
-        return self.LayerNorm(self.dropout(self.dense(x)) + residual)
-
-
-class BertLayer(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.attention = BertAttention(c)
-        self.intermediate = BertIntermediate(c)
-        self.output = BertOutput(c)
-
-    def forward(self, h, mask):
-        a = self.attention(h, mask)
-        return self.output(self.intermediate(a), a)
-
-
-class BertEncoder(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.layer = nn.ModuleList([BertLayer(c) for _ in range(c["num_hidden_layers"])])
-
-    def forward(self, h, mask):
-        for layer in self.layer:
-            h = layer(h, mask)
-        return h
-
-
-class BertPooler(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.dense = nn.Linear(c["hidden_size"], c["hidden_size"])
-
-    def forward(self, h):
-        return torch.tanh(self.dense(h[:, 0]))
-
-
-class BertModel(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.embeddings = BertEmbeddings(c)
-        self.encoder = BertEncoder(c)
-        self.pooler = BertPooler(c)
-
-    def forward(self, input_ids, token_type_ids, attention_mask):
-        dtype = self.embeddings.word_embeddings.weight.dtype
-        mask = (1.0 - attention_mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
-        return self.pooler(self.encoder(self.embeddings(input_ids, token_type_ids), mask))
-
-
-class BertForSequenceClassification(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.bert = BertModel(c)
-        p = c["classifier_dropout"] if c["classifier_dropout"] is not None else c["hidden_dropout_prob"]
-        self.dropout = nn.Dropout(p)
-        self.classifier = nn.Linear(c["hidden_size"], c["num_labels"])
-        self.apply(lambda m: init_weights(m, c["initializer_range"]))
-
-    def forward(self, input_ids, token_type_ids, attention_mask):
-        return self.classifier(self.dropout(self.bert(input_ids, token_type_ids, attention_mask)))
+    return ref.Config(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+                      intermediate_size=inter)
 
 
 def init_weights(m, std):  # BertPreTrainedModel._init_weights
@@ -208,6 +71,12 @@ def init_weights(m, std):  # BertPreTrainedModel._init_weights
         m.bias.data.zero_()
 
 
+def make_model(c):
+    model = ref.BertForSequenceClassification(c)
+    model.apply(lambda m: init_weights(m, c.initializer_range))
+    return model
+
+
 def decay_groups(model, weight_decay):  # HF Trainer: no decay on biases and LayerNorm weights
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -221,9 +90,9 @@ def count_params(model):
 
 # ---- measurement -------------------------------------------------------------------
 def batch(c, b, t, gen):
-    ids = torch.randint(0, c["vocab_size"], (b, t), generator=gen)
+    ids = torch.randint(0, c.vocab_size, (b, t), generator=gen)
     return ids, torch.zeros(b, t, dtype=torch.long), torch.ones(b, t, dtype=torch.long), \
-        torch.randint(0, c["num_labels"], (b,), generator=gen)
+        torch.randint(0, c.num_labels, (b,), generator=gen)
 
 
 def make_train_step(model, opt, data):
@@ -263,7 +132,7 @@ def run_case(args):
     torch.set_num_threads(args.threads)
     c = bert_config(args.preset)
     gen = torch.Generator().manual_seed(args.seed)
-    model = BertForSequenceClassification(c)
+    model = make_model(c)
     data = batch(c, args.batch, args.seq, gen)
     rec = dict(peer="pytorch", torch=torch.__version__, case=args.case, preset=args.preset,
                batch=args.batch, seq=args.seq, threads=torch.get_num_threads(),
@@ -286,7 +155,8 @@ def run_case(args):
         times = time_it(fn, args.warmup, args.iters, args.min_seconds)
         med = statistics.median(times)
         rec.update(seconds=med, seconds_all=times, samples_per_s=args.batch / med,
-                   tokens_per_s=args.batch * args.seq / med)
+                   tokens_per_s=args.batch * args.seq / med,
+                   peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     print(json.dumps(rec), flush=True)
 
 

@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# Runs rgrid and its peers on the same machine, alternately, and writes the ratios issue 9
+# sets targets for.
+#
+#   benchmarks/compare.sh [--out FILE] [--reps N] [--threads N] [--build DIR] [--no-install]
+#                         [--only REGEX] [--quick]
+#
+# 1. installs the peers through the project's scripts: scripts/install-deps.sh (Debian:
+#    python3-torch, node/npm, Google Benchmark, ...) and `npm ci --ignore-scripts` in
+#    benchmarks/peers (onnxruntime-node; its install script would download, the CPU library
+#    ships in the package);
+# 2. builds bench_gemm and bench_bert (Release, -j2) in --build (default build-perf);
+# 3. exports the PyTorch reference to ONNX (benchmarks/peers/export_onnx.py) for ORT;
+# 4. --reps times (default 3): for each case runs rgrid, then PyTorch, then ONNX Runtime,
+#    each in its own process (peak RSS is per process). PyTorch runs with every
+#    OMP_WAIT_POLICY setting in repetition 1 and with the fastest one per case after that;
+#    ORT runs with intra-op spinning on and off; the best setting of each peer is kept;
+# 5. prints a table and writes a JSON list of
+#    {"name", "rgrid", "peer", "unit", "ratio", "target", "met"} (ratio > 1: rgrid better;
+#    a target whose rgrid side is missing has "rgrid": null, "met": null, never a guess).
+#    Raw measurements (one JSON line per run) go next to it as <out>.raw.jsonl.
+#
+# Medians over repetitions. Needs a quiet machine: other work on the cores shows up as noise.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+out="" reps=3 threads=2 build="$root/build-perf" install=1 only="" quick=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) out="$2"; shift 2 ;;
+    --reps) reps="$2"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
+    --build) build="$2"; shift 2 ;;
+    --no-install) install=0; shift ;;
+    --only) only="$2"; shift 2 ;;
+    --quick) quick=1; reps=1; shift ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ -n "$out" ] || out="$build/compare/compare.json"
+mkdir -p "$(dirname "$out")" "$build/peers"
+out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
+raw="$out.raw.jsonl"
+: > "$raw"
+PY=/usr/bin/python3  # Debian's interpreter, the one with python3-torch
+log() { echo "compare: $*" >&2; }
+
+# ---- 1. peers -------------------------------------------------------------------------
+if [ "$install" = 1 ]; then
+  "$root/scripts/install-deps.sh"
+  (cd "$here/peers" && npm ci --ignore-scripts --no-audit --no-fund >&2)
+fi
+
+# ---- 2. rgrid's benchmarks ------------------------------------------------------------
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRGRID_BUILD_TESTS=OFF \
+  -DRGRID_BUILD_EXAMPLES=OFF >/dev/null
+for t in bench_gemm bench_bert; do
+  cmake --build "$build" -j2 --target "$t" >&2 || log "building $t failed: its rows will show as missing"
+done
+
+# ---- 3. the ONNX models ---------------------------------------------------------------
+for p in mini base; do
+  m="$build/peers/bert-$p.onnx"
+  if [ ! -s "$m" ] || [ "$m" -ot "$here/peers/torch_bert.py" ] || [ "$m" -ot "$here/peers/export_onnx.py" ]; then
+    (cd "$here/peers" && "$PY" export_onnx.py --preset "$p" --out "$m" >&2)
+  fi
+done
+
+# ---- 4. measurements ------------------------------------------------------------------
+# Appends stdin's JSON lines to $raw with the repetition and tool added.
+tag() { "$PY" -c '
+import json, sys
+rep, tool = int(sys.argv[1]), sys.argv[2]
+for line in sys.stdin:
+    line = line.strip()
+    if line.startswith("{"):
+        r = json.loads(line); r.update(rep=rep, tool=tool); print(json.dumps(r))
+' "$@" >> "$raw"; }
+
+# Google Benchmark JSON -> one line per benchmark (seconds per iteration, counters).
+gbench_lines() { "$PY" -c '
+import json, sys
+doc = json.load(sys.stdin)
+scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+for b in doc.get("benchmarks", []):
+    if b.get("run_type") == "aggregate" or b.get("error_occurred"):
+        continue
+    parts = b["name"].split("/")
+    r = dict(name=b["name"], seconds=b["real_time"] * scale[b["time_unit"]], iterations=b["iterations"])
+    if parts[0] in ("BM_Bert_TrainStep", "BM_Bert_Inference"):
+        r.update(case="train" if parts[0] == "BM_Bert_TrainStep" else "infer", preset=parts[1],
+                 batch=int(parts[2]), seq=int(parts[3]))
+    for k in ("GFLOP/s", "peak_rss_MB", "items_per_second"):
+        if k in b: r[k] = b[k]
+    print(json.dumps(r))
+'; }
+
+train_cases=(mini/8/128 base/8/128 base/8/512)
+infer_cases=(mini/1/128 mini/1/512 base/1/128 base/1/512 base/32/128 mini/32/128)
+[ "$quick" = 1 ] && train_cases=(mini/8/128 base/8/128) && infer_cases=(mini/1/128 base/1/128 mini/32/128)
+want() { [ -z "$only" ] || [[ "$1" =~ $only ]]; }
+iters_for() {  # timed PyTorch iterations per case (slow cases fewer; reps give the rest)
+  case "$1" in train/mini/*) echo 5 ;; train/base/8/128) echo 3 ;; train/*) echo 2 ;;
+               infer/*/1/*) echo 10 ;; *) echo 3 ;; esac
+}
+# The OMP_WAIT_POLICY with the lowest time for this case in repetition 1.
+best_policy() { "$PY" -c '
+import json, sys
+key = sys.argv[2]; best = None
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["tool"] == "pytorch" and r["rep"] == 1 and "{case}/{preset}/{batch}/{seq}".format(**r) == key:
+        if best is None or r["seconds"] < best[0]: best = (r["seconds"], r["omp_wait_policy"])
+print(best[1] if best else "PASSIVE")
+' "$raw" "$1"; }
+
+run_rgrid() {  # case/preset/B/T
+  local bin="$build/bin/bench_bert" kind=${1%%/*} rest=${1#*/} name
+  [ -x "$bin" ] || return 0
+  name=$([ "$kind" = train ] && echo BM_Bert_TrainStep || echo BM_Bert_Inference)
+  RGRID_BENCH_THREADS=$threads "$bin" --benchmark_filter="^$name/$rest/real_time\$" \
+    --benchmark_min_time=1 --benchmark_format=json 2>/dev/null | gbench_lines | tag "$rep" rgrid \
+    || log "rgrid $1 failed (shown as missing)"
+}
+run_torch() {  # case/preset/B/T
+  local kind=${1%%/*} rest=${1#*/} preset b t policies policy
+  IFS=/ read -r preset b t <<< "$rest"
+  if [ "$rep" = 1 ]; then policies="default PASSIVE"; else policies=$(best_policy "$1"); fi
+  for policy in $policies; do
+    ( [ "$policy" = default ] && unset OMP_WAIT_POLICY || export OMP_WAIT_POLICY=$policy
+      "$PY" "$here/peers/torch_bert.py" --case "$kind" --preset "$preset" --batch "$b" --seq "$t" \
+        --threads "$threads" --iters "$(iters_for "$1")" ) | tag "$rep" pytorch || log "pytorch $1 failed"
+  done
+}
+run_ort() {  # preset, comma list of BxT
+  node "$here/peers/ort_bert.js" --model "$build/peers/bert-$1.onnx" --preset "$1" --cases "$2" \
+    --threads "$threads" --iters 10 --spinning 1,0 | tag "$rep" onnxruntime || log "onnxruntime $1 failed"
+}
+run_gemm() {
+  [ -x "$build/bin/bench_gemm" ] || return 0
+  "$build/bin/bench_gemm" --benchmark_filter="BM_Gemm_Linear/M:1024/.*/threads:$threads/" \
+    --benchmark_min_time=1 --benchmark_format=json 2>/dev/null | gbench_lines | tag "$rep" sgemm
+}
+
+log "$(date -u +%FT%TZ) $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg); raw results: $raw"
+for rep in $(seq 1 "$reps"); do
+  log "repetition $rep/$reps"
+  run_gemm
+  for c in "${train_cases[@]}"; do
+    want "train/$c" || continue
+    log "  train $c"; run_rgrid "train/$c"; run_torch "train/$c"
+  done
+  for c in "${infer_cases[@]}"; do
+    want "infer/$c" || continue
+    log "  infer $c"; run_rgrid "infer/$c"; run_torch "infer/$c"
+  done
+  for p in mini base; do
+    cases=""
+    for c in "${infer_cases[@]}"; do
+      if [[ $c == $p/* ]] && want "infer/$c"; then IFS=/ read -r _ b t <<< "$c"; cases+="${cases:+,}${b}x$t"; fi
+    done
+    [ -z "$cases" ] || { log "  onnxruntime $p $cases"; run_ort "$p" "$cases"; }
+  done
+  run_gemm
+done
+
+# Tokenization ratio: the tokenizer engineer's script, if present, writes rows in this format.
+tok_json=""
+if [ -x "$here/compare_tokenizer.sh" ] && [ -z "$only" ]; then
+  tok_json="$out.tokenizer.json"
+  "$here/compare_tokenizer.sh" --out "$tok_json" >&2 || { log "compare_tokenizer.sh failed"; tok_json=""; }
+fi
+
+# ---- 5. summary -----------------------------------------------------------------------
+"$PY" - "$raw" "$out" "$tok_json" <<'EOF'
+import json, statistics, sys
+
+raw, out, tok_json = sys.argv[1], sys.argv[2], sys.argv[3]
+rows = [json.loads(l) for l in open(raw)]
+
+def key(r):
+    return "{case}/{preset}/{batch}/{seq}".format(**r)
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+def seconds(tool, k, variant=None):
+    """Median seconds over repetitions for tool/case, for each setting of the peer; the best setting."""
+    by = {}
+    for r in rows:
+        if r["tool"] == tool and "case" in r and key(r) == k:
+            v = r.get("omp_wait_policy") or r.get("allow_spinning") or ""
+            by.setdefault(v, []).append(r["seconds"])
+    if not by:
+        return None, None
+    best = min(by, key=lambda v: med(by[v]))
+    return med(by[best]), best
+
+def rss_mb(tool, k):
+    xs = [r["peak_rss_MB"] if "peak_rss_MB" in r else r["peak_rss_bytes"] / 2**20
+          for r in rows if r["tool"] == tool and "case" in r and key(r) == k
+          and ("peak_rss_MB" in r or "peak_rss_bytes" in r)]
+    return med(xs)
+
+def gflops(tool, k):
+    xs = [r["GFLOP/s"] for r in rows if r["tool"] == tool and "case" in r and key(r) == k and "GFLOP/s" in r]
+    return med(xs)
+
+sgemm = {}
+for r in rows:
+    if r["tool"] == "sgemm":
+        sgemm.setdefault(r["name"], []).append(r["GFLOP/s"])
+sgemm_peak = max((med(v) for v in sgemm.values()), default=None)
+
+result = []
+def row(name, rgrid, peer, unit, higher_is_better, target, note=""):
+    ratio = None
+    if rgrid is not None and peer is not None and rgrid > 0 and peer > 0:
+        ratio = rgrid / peer if higher_is_better else peer / rgrid
+    met = None if ratio is None or target is None else ratio >= target
+    r = dict(name=name, rgrid=rgrid, peer=peer, unit=unit, ratio=ratio, target=target, met=met)
+    if rgrid is None:
+        r["note"] = "missing: rgrid side not measured (not built yet or failed)"
+    elif peer is None:
+        r["note"] = "missing: peer not measured"
+    if note:
+        r["note"] = (r.get("note", "") + "; " if "note" in r else "") + note
+    result.append(r)
+
+for k, target in (("train/mini/8/128", 1.3), ("train/base/8/128", 1.3), ("train/base/8/512", 1.2)):
+    b = int(k.split("/")[2])
+    rg, _ = seconds("rgrid", k)
+    pt, pol = seconds("pytorch", k)
+    row(f"train step {k[6:]} vs PyTorch", b / rg if rg else None, b / pt if pt else None, "samples/s", True,
+        target, f"PyTorch OMP_WAIT_POLICY={pol}" if pol else "")
+for k in ("infer/base/1/128", "infer/base/1/512", "infer/mini/1/128", "infer/mini/1/512"):
+    rg, _ = seconds("rgrid", k)
+    ort, spin = seconds("onnxruntime", k)
+    row(f"inference latency {k[6:]} vs ONNX Runtime", rg * 1e3 if rg else None, ort * 1e3 if ort else None, "ms",
+        False, 0.8, "target: latency <= 1.25x ORT" + (f"; ORT allow_spinning={spin}" if spin else ""))
+for k in ("infer/base/32/128", "infer/mini/32/128"):
+    b = int(k.split("/")[2])
+    rg, _ = seconds("rgrid", k)
+    ort, spin = seconds("onnxruntime", k)
+    row(f"inference throughput {k[6:]} vs ONNX Runtime", b / rg if rg else None, b / ort if ort else None,
+        "samples/s", True, 0.8, f"ORT allow_spinning={spin}" if spin else "")
+row("train step base/8/128 GFLOP/s vs sgemm peak", gflops("rgrid", "train/base/8/128"), sgemm_peak, "GFLOP/s",
+    True, 0.65, "sgemm peak = best BERT-shape cblas_sgemm (bench_gemm) in this run")
+for k in ("train/base/8/128", "train/base/8/512"):
+    row(f"peak RSS fine-tuning {k[6:]} vs PyTorch", rss_mb("rgrid", k), rss_mb("pytorch", k), "MB", False,
+        round(1 / 0.7, 4), "target: rgrid <= 0.7x PyTorch")
+if tok_json:
+    try:
+        for r in json.load(open(tok_json)):
+            result.append(r)
+    except (OSError, ValueError) as e:
+        row("tokenization vs HF tokenizers", None, None, "", True, 3.0, f"compare_tokenizer.sh output unreadable: {e}")
+else:
+    row("tokenization vs HF tokenizers", None, None, "", True, 3.0, "benchmarks/compare_tokenizer.sh not present")
+# Context, no target: PyTorch inference and PyTorch's GFLOP/s.
+for k in ("infer/base/1/128", "infer/base/1/512", "infer/mini/1/128", "infer/base/32/128"):
+    rg, _ = seconds("rgrid", k)
+    pt, pol = seconds("pytorch", k)
+    row(f"inference latency {k[6:]} vs PyTorch", rg * 1e3 if rg else None, pt * 1e3 if pt else None, "ms", False,
+        None, f"PyTorch OMP_WAIT_POLICY={pol}" if pol else "")
+
+json.dump(result, open(out, "w"), indent=1)
+
+def fmt(v):
+    return "-" if v is None else (f"{v:.3g}" if isinstance(v, float) else str(v))
+w = max(len(r["name"]) for r in result)
+print(f"{'name':<{w}}  {'rgrid':>9}  {'peer':>9}  {'unit':<9}  {'ratio':>6}  {'target':>6}  met")
+for r in result:
+    met = {True: "yes", False: "NO", None: "-"}[r["met"]]
+    print(f"{r['name']:<{w}}  {fmt(r['rgrid']):>9}  {fmt(r['peer']):>9}  {r['unit']:<9}  {fmt(r['ratio']):>6}  "
+          f"{fmt(r['target']):>6}  {met}")
+print(f"\nsgemm peak {fmt(sgemm_peak)} GFLOP/s; JSON: {out}; raw: {raw}")
+EOF
