@@ -28,20 +28,51 @@ inline bool& grad_mode() {
 template <class T>
 struct Node {
     Tensor<T> value;
-    Tensor<T> grad;                // empty until the first accumulation
+    Tensor<T> grad = no_grad();    // shape (0) until the first accumulation
     bool requires_grad = false;
     bool is_leaf = true;
     std::vector<std::shared_ptr<Node<T>>> parents;
     std::function<void(Node<T>&)> backward_fn;  // reads this->grad, accumulates into parents
     const char* op_name = "leaf";
 
-    bool has_grad() const { return grad.size() == value.size() && grad.dimension() == value.dimension(); }
+    Node() = default;
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+    /// Iterative teardown: a chain of 100k ops must not free itself recursively (each
+    /// shared_ptr release would otherwise recurse into the parent's destructor).
+    ~Node() {
+        std::vector<std::shared_ptr<Node<T>>> stack = std::move(parents);
+        backward_fn = nullptr;  // closures hold parent pointers too
+        while (!stack.empty()) {
+            std::shared_ptr<Node<T>> p = std::move(stack.back());
+            stack.pop_back();
+            if (p.use_count() == 1) {  // we hold the last reference: unlink before it dies
+                for (auto& q : p->parents) stack.push_back(std::move(q));
+                p->parents.clear();
+                p->backward_fn = nullptr;
+            }
+        }
+    }
+
+    /// The "no gradient" marker: shape (0), distinct from every value shape incl. scalars ().
+    static Tensor<T> no_grad() { return Tensor<T>::from_shape({0}); }
+    bool has_grad() const {
+        return grad.dimension() == value.dimension() && grad.size() == value.size();
+    }
+    void release_grad() { grad = no_grad(); }
     /// The gradient buffer, allocated as zeros of value's shape on first use.
     Tensor<T>& grad_buffer() {
         if (!has_grad()) {
             grad = Tensor<T>::from_shape(value.shape());
             grad.fill(T(0));
         }
+        return grad;
+    }
+    /// For kernels that write or add the gradient in place: returns the buffer and sets
+    /// `fresh` when it was just allocated (uninitialized: write, don't add; gemm beta = 0).
+    Tensor<T>& grad_for_accumulate(bool& fresh) {
+        fresh = !has_grad();
+        if (fresh) grad = Tensor<T>::from_shape(value.shape());
         return grad;
     }
     /// grad += g (shapes must match exactly; ops reduce broadcasts before calling this).
@@ -97,7 +128,7 @@ public:
     bool requires_grad() const { return node_ && node_->requires_grad; }
     void set_requires_grad(bool r) { node_->requires_grad = r; }
     /// Drops the gradient (like PyTorch's zero_grad(set_to_none=True)).
-    void zero_grad() const { node_->grad = Tensor<T>(); }
+    void zero_grad() const { node_->release_grad(); }
 
     const auto& shape() const { return node_->value.shape(); }
     std::size_t dim() const { return node_->value.dimension(); }
@@ -180,7 +211,7 @@ void backward(const Var<T>& root, const Tensor<T>* seed = nullptr) {
         if (!n->is_leaf) {  // release the graph and intermediate gradients as we go
             n->backward_fn = nullptr;
             n->parents.clear();
-            if (n != root.node()) n->grad = Tensor<T>();
+            if (n != root.node()) n->release_grad();
         }
     }
 }
