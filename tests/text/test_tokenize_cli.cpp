@@ -1,0 +1,64 @@
+// Runs the built rgrid-tokenize program on a few JSON lines (incl. a bad one -> exit 2).
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+struct CliResult {
+    int status;
+    std::string out, err;
+};
+
+CliResult run_cli(const std::string& args, const std::string& input) {
+    const std::string dir = ::testing::TempDir();
+    const std::string in = dir + "rgrid_tokenize_in.jsonl", out = dir + "rgrid_tokenize_out.jsonl",
+                      err = dir + "rgrid_tokenize_err.txt";
+    std::ofstream(in, std::ios::binary) << input;
+    const std::string cmd = std::string(RGRID_BINARY_DIR) + "/bin/rgrid-tokenize " + args + " < " + in + " > " + out +
+                            " 2> " + err;
+    const int rc = std::system(cmd.c_str());
+    auto slurp = [](const std::string& p) {
+        std::ifstream f(p, std::ios::binary);
+        std::stringstream ss;
+        ss << f.rdbuf();
+        return ss.str();
+    };
+    return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(out), slurp(err)};
+}
+
+const std::string kVocab = "--vocab " + std::string(RGRID_SOURCE_DIR) + "/examples/assets/bert-base-uncased-vocab.txt";
+
+TEST(TokenizeCli, IdsInOrder) {
+    const CliResult r = run_cli(kVocab, "{\"text\": \"Hello, world!\"}\n\n{\"text\": \"a[MASK]b\", \"label\": \"x\"}\n{\"text\":\"\"}\n");
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "{\"ids\":[101,7592,1010,2088,999,102]}\n{\"ids\":[101,1037,103,1038,102]}\n{\"ids\":[101,102]}\n");
+}
+
+TEST(TokenizeCli, WindowsAndCased) {
+    const CliResult r = run_cli(kVocab + " --max-length 4 --stride 1", "{\"text\": \"a b c d\"}\n");
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "{\"windows\":[[101,1037,1038,102],[101,1038,1039,102],[101,1039,1040,102]]}\n");
+    const CliResult c = run_cli(kVocab + " --cased", "{\"text\": \"hello Hello\"}\n");
+    EXPECT_EQ(c.status, 0) << c.err;
+    EXPECT_EQ(c.out, "{\"ids\":[101,7592,100,102]}\n");
+}
+
+TEST(TokenizeCli, BadJsonLineExitsTwoNamingTheLine) {
+    const CliResult r = run_cli(kVocab, "{\"text\": \"ok\"}\n{\"text\": oops}\n{\"text\": \"never\"}\n");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("line 2"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "{\"ids\":[101,7929,102]}\n");
+    const CliResult m = run_cli(kVocab, "{\"txt\": \"x\"}\n");
+    EXPECT_EQ(m.status, 2);
+    EXPECT_NE(m.err.find("line 1"), std::string::npos) << m.err;
+    EXPECT_EQ(run_cli("--max-length 600 " + kVocab, "").status, 1);
+    EXPECT_EQ(run_cli("", "").status, 1);
+}
+
+}  // namespace
