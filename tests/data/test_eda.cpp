@@ -1,0 +1,134 @@
+// eda::analyze numbers on small hand-made data, and the JSON/HTML renderings.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "rgrid/data/eda.hpp"
+
+using namespace rgrid;
+
+namespace {
+const BertTokenizer& tokenizer() {
+    static const BertTokenizer tok =
+        BertTokenizer::from_file(std::string(RGRID_SOURCE_DIR) + "/examples/assets/bert-base-uncased-vocab.txt");
+    return tok;
+}
+std::string repeat(const std::string& word, int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += (i ? " " : "") + word;
+    return s;
+}
+// 8 "a" texts (short, 2–9 words), 2 "b" texts: one of 600 words.
+Dataset small() {
+    Dataset ds;
+    ds.label_names = {"a", "b"};
+    for (int i = 1; i <= 8; ++i) ds.examples.push_back({repeat("hello", i + 1), "a"});
+    ds.examples.push_back({"cheap pills cheap", "b"});
+    ds.examples.push_back({repeat("world", 600), "b"});
+    return ds;
+}
+}  // namespace
+
+TEST(Eda, QuantilesHistogramsAndWindowCounts) {
+    eda::Summary s = eda::detail::summarize({10, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+    EXPECT_EQ(s.min, 1);
+    EXPECT_EQ(s.median, 5);  // nearest rank: ceil(0.5 · 10) = 5th value
+    EXPECT_EQ(s.p90, 9);
+    EXPECT_EQ(s.p99, 10);
+    EXPECT_DOUBLE_EQ(s.mean, 5.5);
+    eda::Histogram h = eda::detail::histogram({0, 9, 10, 19, 5000, 99999}, eda::detail::word_edges());
+    EXPECT_EQ(h.counts[0], 2u);      // [0, 10)
+    EXPECT_EQ(h.counts[1], 2u);      // [10, 20)
+    EXPECT_EQ(h.counts.back(), 2u);  // 5000+
+    // HF overflow at 512/128: 510 content tokens per window, windows start every 382.
+    EXPECT_EQ(eda::detail::windows_for(0, 512, 128), 1u);
+    EXPECT_EQ(eda::detail::windows_for(510, 512, 128), 1u);
+    EXPECT_EQ(eda::detail::windows_for(511, 512, 128), 2u);
+    EXPECT_EQ(eda::detail::windows_for(892, 512, 128), 2u);
+    EXPECT_EQ(eda::detail::windows_for(893, 512, 128), 3u);
+    for (std::size_t n : {1u, 510u, 511u, 893u, 5000u})  // the same count SlidingWindow produces
+        EXPECT_EQ(eda::detail::windows_for(n, 512, 128),
+                  (SlidingWindow{.max_length = 512, .stride = 128}.windows(std::vector<TokenId>(n, 5), 101, 102).size()));
+}
+
+TEST(Eda, AnalyzeCountsLengthsTokensAndRecommendations) {
+    eda::Report r = eda::analyze(small(), &tokenizer());
+    ASSERT_EQ(r.classes.size(), 2u);
+    const auto& a = r.classes[0];
+    const auto& b = r.classes[1];
+    EXPECT_EQ(a.rows, 8u);
+    EXPECT_DOUBLE_EQ(a.share, 0.8);
+    EXPECT_EQ(a.words.min, 2);
+    EXPECT_EQ(a.words.max, 9);
+    EXPECT_EQ(a.words.median, 5);        // 2..9: the 4th of 8
+    EXPECT_EQ(a.tokens.max, 9);          // "hello" is one WordPiece token
+    EXPECT_EQ(a.short_texts, 3u);        // 2, 3, 4 words
+    EXPECT_EQ(a.over_limit, 0u);
+    EXPECT_EQ(a.windows, 8u);
+    EXPECT_EQ(b.tokens.max, 600);
+    EXPECT_EQ(b.tokens.min, 3);          // cheap pills cheap
+    EXPECT_EQ(b.over_limit, 1u);
+    EXPECT_EQ(b.windows, 1u + 2u);       // 600 tokens → 2 windows
+    EXPECT_EQ(b.max_windows, 2u);
+    EXPECT_EQ(r.all.rows, 10u);
+    EXPECT_EQ(r.all.chars.max, 600 * 6 - 1);
+    // "cheap" occurs in 1 of 2 "b" texts: below the 3-text minimum, so no terms; "hello" marks "a".
+    ASSERT_FALSE(a.top_terms.empty());
+    EXPECT_EQ(a.top_terms[0].term, "hello");
+    EXPECT_DOUBLE_EQ(a.top_terms[0].share_in_class, 1.0);
+    EXPECT_DOUBLE_EQ(a.top_terms[0].share_elsewhere, 0.0);
+    EXPECT_TRUE(b.top_terms.empty());
+    // 8:2 = 4:1 > 3:1 → balanced class weights N/(K·n).
+    const auto& rec = r.recommendation;
+    EXPECT_TRUE(rec.use_class_weights);
+    EXPECT_DOUBLE_EQ(rec.imbalance, 4.0);
+    EXPECT_DOUBLE_EQ(rec.class_weights[0], 10.0 / (2 * 8));
+    EXPECT_DOUBLE_EQ(rec.class_weights[1], 10.0 / (2 * 2));
+    EXPECT_EQ(rec.max_length, 512u);     // p95 (nearest rank) is the 600-token text
+    EXPECT_EQ(rec.total_windows, 11u);
+}
+
+TEST(Eda, ShortTextsGetAShortMaxLengthAndNoWeights) {
+    Dataset ds;
+    ds.label_names = {"x", "y"};
+    for (int i = 0; i < 20; ++i) ds.examples.push_back({repeat("hello", 10 + i), i % 2 ? "x" : "y"});
+    eda::Report r = eda::analyze(ds, &tokenizer());
+    EXPECT_EQ(r.recommendation.max_length, 64u);  // p95 = 28 tokens + 2 ≤ 64
+    EXPECT_DOUBLE_EQ(r.recommendation.fit_share, 1.0);
+    EXPECT_FALSE(r.recommendation.use_class_weights);
+    EXPECT_EQ(r.recommendation.total_windows, 20u);
+}
+
+TEST(Eda, WithoutTokenizerAndRenderings) {
+    CleanReport cleaning;
+    cleaning.rows_in = 12;
+    cleaning.exact_duplicates_dropped = 2;
+    eda::Report r = eda::analyze(small(), nullptr, cleaning);
+    EXPECT_FALSE(r.has_tokens);
+    EXPECT_EQ(r.classes[1].windows, 0u);
+    json j = eda::to_json(r);
+    EXPECT_EQ(j["rows"], 10);
+    EXPECT_EQ(j["cleaning"]["exact_duplicates_dropped"], 2);
+    EXPECT_FALSE(j["all"].contains("tokens"));
+
+    eda::Report t = eda::analyze(small(), &tokenizer(), cleaning);
+    json jt = eda::to_json(t);
+    EXPECT_EQ(jt["classes"][1]["over_limit"], 1);
+    EXPECT_DOUBLE_EQ(jt["all"]["share_over_limit"].get<double>(), 0.1);
+    EXPECT_EQ(jt["recommendation"]["class_weights"]["b"], 2.5);
+    const std::string html = eda::to_html(t);
+    for (const char* must : {"<svg", "id=\"classes\"", "id=\"tokens\"", "id=\"windows\"", "id=\"terms\"", "id=\"cleaning\"",
+                             "max_length 512"})
+        EXPECT_NE(html.find(must), std::string::npos) << must;
+    EXPECT_EQ(html.find("<script"), std::string::npos);
+    EXPECT_EQ(html.find("src=\"http"), std::string::npos);
+    EXPECT_NE(eda::to_text(t).find("Recommendation: max_length 512, stride 128; class weights a=0.62, b=2.50"),
+              std::string::npos)
+        << eda::to_text(t);
+}
+
+TEST(Eda, BadOptionsAreErrors) {
+    eda::Options o;
+    o.stride = 510;
+    EXPECT_THROW(eda::analyze(small(), nullptr, {}, o), Error);
+}
