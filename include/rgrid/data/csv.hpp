@@ -189,7 +189,13 @@ inline std::string csv_field(std::string_view s, char delimiter = ',') {
 }
 
 /// Writes one record (fields joined by the delimiter, CRLF record end as RFC 4180 says).
+/// A record that is a single empty field is written as "" (as Python's csv module does):
+/// an empty line would be skipped as a blank line when read back.
 inline void write_csv_record(std::ostream& os, const std::vector<std::string>& fields, char delimiter = ',') {
+    if (fields.size() == 1 && fields[0].empty()) {
+        os << "\"\"\r\n";
+        return;
+    }
     for (std::size_t i = 0; i < fields.size(); ++i) {
         if (i) os << delimiter;
         os << csv_field(fields[i], delimiter);
