@@ -5,7 +5,8 @@
 //   --ids FILE     write one line {"ids":[...]} per text ([CLS] ... [SEP]), the same format
 //                  as rgrid-tokenize, so the two outputs can be compared byte for byte
 //   --reps N       time N passes over the corpus (one text at a time, one thread) and print
-//                  one JSON line per pass: {"peer":"hf","seconds","bytes","tokens","mb_per_s","tokens_per_s"}
+//                  one JSON line per pass: {"peer":"hf","seconds","cpu_seconds","bytes","tokens","mb_per_s","tokens_per_s"}
+//                  (rates from wall time; cpu_seconds is the process CPU time of the pass)
 //   --decode       print {"text": decode(ids, skip_special=true)} per line instead (for checks)
 //
 //   node benchmarks/peers/hf_tokenizer.js --tokenizer ../shared/golden/tokenizer/tokenizer.json \
@@ -59,9 +60,12 @@ async function main() {
   for (let r = 0; r < args.reps; ++r) {
     let tokens = 0;
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     for (const t of texts) tokens += (await tok.encode(t, null, { addSpecialTokens: true })).getIds().length;
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    console.log(JSON.stringify({ peer: 'hf', seconds, bytes, tokens, mb_per_s: bytes / seconds / 1e6,
+    const c1 = process.cpuUsage(c0);
+    const cpu_seconds = (c1.user + c1.system) / 1e6;  // all threads of the process
+    console.log(JSON.stringify({ peer: 'hf', seconds, cpu_seconds, bytes, tokens, mb_per_s: bytes / seconds / 1e6,
                                  tokens_per_s: tokens / seconds }));
   }
 }

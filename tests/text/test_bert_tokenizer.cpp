@@ -106,6 +106,17 @@ TEST(BertTokenizer, OffsetsIndexTheOriginalBytes) {
     EXPECT_EQ(z.offsets[1], (std::pair<std::size_t, std::size_t>{3, 8}));
 }
 
+// The worked example of docs/tokenizer.md (ids measured with HF tokenizers 0.22.2).
+TEST(BertTokenizer, DocsWorkedExample) {
+    const std::string text =
+        "H\xC3\xA9llo, WORLD!\xE2\x80\x8B Un\xC2\xAD" "affable a[MASK]b \xE6\x97\xA5\xE6\x9C\xAC 5\xE2\x82\xAC \xE2\x9D\xA4\xEF\xB8\x8F";
+    EXPECT_EQ(uncased().encode_ids(text),
+              (Ids{101, 7592, 1010, 2088, 999, 14477, 20961, 3468, 1037, 103, 1038, 1864, 1876, 1019, 30102, 100, 102}));
+    EXPECT_EQ(uncased().basic_tokenizer().tokenize(text),
+              (Strs{"hello", ",", "world", "!", "unaffable", "a", "[MASK]", "b", "\xE6\x97\xA5", "\xE6\x9C\xAC",
+                    "5\xE2\x82\xAC", "\xE2\x9D\xA4"}));
+}
+
 // Expected strings are HF tokenizers' decode(ids, skip_special_tokens=true) of the same texts.
 TEST(BertTokenizer, DecodeLikeHf) {
     auto roundtrip = [](const std::string& text) { return uncased().decode(uncased().encode_ids(text)); };
