@@ -1,0 +1,38 @@
+#pragma once
+// Linear: y = x·Wᵀ + b with W stored [out, in] as in PyTorch (never transposed on load).
+// https://pytorch.org/docs/stable/generated/torch.nn.Linear.html
+#include <cstddef>
+
+#include "rgrid/autograd/ops.hpp"
+#include "rgrid/nn/init.hpp"
+#include "rgrid/nn/module.hpp"
+
+namespace rgrid {
+
+/// Fully connected layer; parameters "weight" (out, in) and "bias" (out).
+/// Initialized like Hugging Face: weight ~ Normal(0, init_std), bias = 0.
+/// Example: `Linear<float> fc(768, 2, 0.02f, rng); Var<float> y = fc.forward(x);  // (…, 768) -> (…, 2)`
+template <class T>
+class Linear : public Module<T> {
+public:
+    Var<T> weight;  // (out, in)
+    Var<T> bias;    // (out), undefined when has_bias is false
+
+    Linear(std::size_t in_features, std::size_t out_features, T init_std, Rng& rng, bool has_bias = true)
+        : weight(init::normal<T>({out_features, in_features}, init_std, rng), true) {
+        RGRID_CHECK(in_features > 0 && out_features > 0, "Linear: features must be positive, got in=",
+                    in_features, " out=", out_features);
+        this->register_parameter("weight", weight);
+        if (has_bias) {
+            bias = Var<T>(zeros<T>({out_features}), true);
+            this->register_parameter("bias", bias);
+        }
+    }
+    std::size_t in_features() const { return weight.size(1); }
+    std::size_t out_features() const { return weight.size(0); }
+
+    /// (…, in) -> (…, out)
+    Var<T> forward(const Var<T>& x) const { return ops::linear(x, weight, bias); }
+};
+
+}  // namespace rgrid
