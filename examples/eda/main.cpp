@@ -70,6 +70,11 @@ int main(int argc, char** argv) {
             }
         }
         rgrid::eda::Options opt;
+        for (const char* name : {"--max-length", "--stride"}) {
+            const std::string& v = arg[name];
+            RGRID_CHECK(!v.empty() && v.find_first_not_of("0123456789") == std::string::npos, name, ": '", v,
+                        "' is not a whole number");
+        }
         opt.max_length = std::stoul(arg["--max-length"]);
         opt.stride = std::stoul(arg["--stride"]);
         rgrid::eda::Report report = rgrid::eda::analyze(ds, tokenizer ? &*tokenizer : nullptr, cleaned.report, opt);

@@ -58,8 +58,10 @@ int main(int argc, char** argv) {
     try {
         const rgrid::SplitRatios ratios = parse_ratios(arg["--ratios"]);
         std::size_t used = 0;
-        const std::uint64_t seed = std::stoull(arg["--seed"], &used);
-        RGRID_CHECK(used == arg["--seed"].size(), "--seed: '", arg["--seed"], "' is not a whole number");
+        std::uint64_t seed = 0;
+        try { seed = std::stoull(arg["--seed"], &used); } catch (const std::exception&) { used = 0; }
+        RGRID_CHECK(used == arg["--seed"].size() && used > 0 && arg["--seed"][0] != '-', "--seed: '", arg["--seed"],
+                    "' is not a whole number ≥ 0");
         const rgrid::CsvTable table = rgrid::read_csv(arg["--input"]);
         const rgrid::Dataset ds = rgrid::Dataset::from_table(table, arg["--text-col"], arg["--label-col"]);
         const rgrid::Split split = rgrid::stratified_split(ds, ratios, seed, {.strict = strict});

@@ -130,6 +130,8 @@ TEST(Dataset, LabelOrderAndUnknownLabels) {
     EXPECT_NE(e.find("f.csv:3: unknown label 'c'"), std::string::npos) << e;
     e = error_of([] { Dataset::from_table(parse_csv("text,label\nx,\n", "g.csv")); });
     EXPECT_NE(e.find("g.csv:2: empty label"), std::string::npos) << e;
+    e = error_of([] { Dataset::from_table(parse_csv("text,label\nx,ok\ny, \n", "h.csv")); });
+    EXPECT_NE(e.find("h.csv:3: empty label"), std::string::npos) << e;
     Dataset named = Dataset::from_table(parse_csv("body,cls\nhi,q\n", "n"), "body", "cls");
     EXPECT_EQ(named.examples.at(0).text, "hi");
 }

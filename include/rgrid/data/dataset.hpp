@@ -52,7 +52,7 @@ struct Dataset {
 
     /// One example per table row (row i ↔ example i). `label_names` empty → the distinct
     /// labels sorted; otherwise that fixed order, and a label outside it is an error
-    /// naming the label, the file and the line. An empty label is an error too.
+    /// naming the label, the file and the line. An empty or whitespace-only label is an error too.
     static Dataset from_table(const CsvTable& t, const std::string& text_col = "text",
                               const std::string& label_col = "label", std::vector<std::string> label_names = {}) {
         const std::size_t tc = t.column(text_col), lc = t.column(label_col);
@@ -61,7 +61,8 @@ struct Dataset {
         const bool fixed = !label_names.empty();
         for (std::size_t r = 0; r < t.rows.size(); ++r) {
             const std::string& label = t.rows[r][lc];
-            RGRID_CHECK(!label.empty(), t.source, ":", t.row_line[r], ": empty label in column '", label_col, "'");
+            RGRID_CHECK(label.find_first_not_of(" \t\r\n") != std::string::npos, t.source, ":", t.row_line[r],
+                        ": empty label in column '", label_col, "' (rgrid-eda's clean.csv drops such rows)");
             if (fixed && std::find(label_names.begin(), label_names.end(), label) == label_names.end()) {
                 std::string known;
                 for (const auto& n : label_names) known += (known.empty() ? "'" : ", '") + n + "'";
