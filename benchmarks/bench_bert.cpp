@@ -1,0 +1,143 @@
+// Whole-model BERT benchmarks: a fine-tuning step and inference per preset, the work the
+// peers in benchmarks/peers/ (torch_bert.py, ort_bert.js) do, compared by compare.sh.
+//
+//   BM_Bert_TrainStep/{preset}/{B}/{T}  zero_grad + forward (train mode: dropout 0.1 as
+//                                       configured) + cross-entropy + backward + AdamW step
+//                                       (HF decay groups, weight decay 0.01)
+//   BM_Bert_Inference/{preset}/{B}/{T}  forward in eval mode under NoGradGuard
+//
+// Counters: items = tokens (tokens/s), GFLOP/s from bert_flops.hpp (matrix-product work;
+// ×3 for a step), peak_rss_MB = the process's ru_maxrss after the benchmark (run one case
+// per process to read a case's peak, as compare.sh does). One untimed step/forward runs
+// first, so AdamW's moments exist and the timed iterations are the steady state.
+// Threads: RGRID_BENCH_THREADS (default 2), for rgrid's loops and OpenBLAS alike.
+//
+//   build-perf/bin/bench_bert --benchmark_filter='TrainStep/base/8/128$'
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "bert_flops.hpp"
+#include "rgrid/autograd/ops.hpp"
+#include "rgrid/core/parallel.hpp"
+#include "rgrid/core/rng.hpp"
+#include "rgrid/nn/bert.hpp"
+#include "rgrid/optim/adamw.hpp"
+
+using namespace rgrid;
+
+namespace {
+
+std::size_t bench_threads() {
+    const char* s = std::getenv("RGRID_BENCH_THREADS");
+    return s ? static_cast<std::size_t>(std::strtoul(s, nullptr, 10)) : 2;
+}
+
+bench::BertShape shape_of(const BertConfig& c) {
+    return {c.num_hidden_layers, c.hidden_size, c.intermediate_size, c.num_labels()};
+}
+
+// A full-length batch (no padding), as the peers use: ids uniform over the vocabulary,
+// token types 0, mask 1, labels uniform over the classes.
+struct Batch {
+    IndexTensor input_ids, token_type_ids, attention_mask, labels;
+};
+Batch make_batch(const BertConfig& c, std::size_t B, std::size_t T, Rng& rng) {
+    Batch b{IndexTensor::from_shape({B, T}), IndexTensor::from_shape({B, T}), IndexTensor::from_shape({B, T}),
+            IndexTensor::from_shape({B})};
+    for (auto& v : b.input_ids) v = static_cast<std::int64_t>(rng.below(c.vocab_size));
+    b.token_type_ids.fill(0);
+    b.attention_mask.fill(1);
+    for (auto& v : b.labels) v = static_cast<std::int64_t>(rng.below(c.num_labels()));
+    return b;
+}
+
+// Google Benchmark calls a benchmark function several times (to pick the iteration
+// count); building BERT-base (110M normal draws) each time would dominate the run, so each
+// function keeps one model per preset. Its weights drift with AdamW steps: speed does not care.
+BertForSequenceClassification<float>& cached_model(const std::string& preset, bool training) {
+    static std::map<std::pair<std::string, bool>, std::unique_ptr<BertForSequenceClassification<float>>> cache;
+    auto& m = cache[{preset, training}];
+    if (!m) {
+        Rng rng(0);
+        m = std::make_unique<BertForSequenceClassification<float>>(BertConfig::preset(preset), rng);
+    }
+    m->train(training);
+    return *m;
+}
+
+void set_counters(benchmark::State& st, double flops_per_iter, std::size_t tokens_per_iter) {
+    st.counters["GFLOP/s"] = benchmark::Counter(flops_per_iter * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    st.SetItemsProcessed(static_cast<int64_t>(st.iterations() * tokens_per_iter));
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    st.counters["peak_rss_MB"] = double(ru.ru_maxrss) / 1024.0;  // ru_maxrss is KiB on Linux
+}
+
+void BM_Bert_TrainStep(benchmark::State& st, std::string preset, std::size_t B, std::size_t T) {
+    set_num_threads(bench_threads());
+    BertForSequenceClassification<float>& model = cached_model(preset, true);
+    const BertConfig& cfg = model.config();
+    Rng rng(1);
+    AdamW<float> opt(decay_groups(model.named_parameters(), 0.01), {.lr = 2e-5});
+    Batch b = make_batch(cfg, B, T, rng);
+    auto step = [&] {
+        model.zero_grad();
+        Var<float> logits = model.forward(b.input_ids, b.token_type_ids, b.attention_mask);  // (B, K)
+        Var<float> loss = ops::cross_entropy(logits, b.labels);
+        backward(loss);
+        opt.step();
+        return loss;
+    };
+    step();  // warm-up: AdamW state, first-touch allocations
+    for (auto _ : st) {
+        Var<float> loss = step();
+        benchmark::DoNotOptimize(loss.data());
+    }
+    set_counters(st, bench::bert_train_step_flops(shape_of(cfg), B, T), B * T);
+}
+
+void BM_Bert_Inference(benchmark::State& st, std::string preset, std::size_t B, std::size_t T) {
+    set_num_threads(bench_threads());
+    BertForSequenceClassification<float>& model = cached_model(preset, false);
+    const BertConfig& cfg = model.config();
+    Rng rng(1);
+    Batch b = make_batch(cfg, B, T, rng);
+    NoGradGuard no_grad;
+    auto forward = [&] { return model.forward(b.input_ids, b.token_type_ids, b.attention_mask); };  // (B, K)
+    forward();  // warm-up
+    for (auto _ : st) {
+        Var<float> logits = forward();
+        benchmark::DoNotOptimize(logits.data());
+    }
+    set_counters(st, bench::bert_forward_flops(shape_of(cfg), B, T), B * T);
+}
+
+// The cases issue 9 names (and a few more for the scaling table in docs/performance.md).
+const bool registered = [] {
+    struct Case {
+        const char* preset;
+        std::size_t B, T;
+    };
+    for (Case c : {Case{"mini", 8, 128}, Case{"base", 8, 128}, Case{"base", 8, 512}, Case{"mini", 8, 64},
+                   Case{"mini", 8, 256}, Case{"mini", 8, 512}, Case{"mini", 16, 128}, Case{"mini", 32, 128}})
+        benchmark::RegisterBenchmark(
+            ("BM_Bert_TrainStep/" + std::string(c.preset) + "/" + std::to_string(c.B) + "/" + std::to_string(c.T)).c_str(),
+            BM_Bert_TrainStep, std::string(c.preset), c.B, c.T)
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+    for (Case c : {Case{"mini", 1, 128}, Case{"mini", 1, 512}, Case{"base", 1, 128}, Case{"base", 1, 512},
+                   Case{"base", 32, 128}, Case{"mini", 32, 128}, Case{"mini", 1, 32}, Case{"mini", 1, 256},
+                   Case{"base", 1, 32}, Case{"base", 1, 256}})
+        benchmark::RegisterBenchmark(
+            ("BM_Bert_Inference/" + std::string(c.preset) + "/" + std::to_string(c.B) + "/" + std::to_string(c.T)).c_str(),
+            BM_Bert_Inference, std::string(c.preset), c.B, c.T)
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+    return true;
+}();
+
+}  // namespace
