@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Smoke test of the pipeline programs on a tiny generated CSV:
+#   rgrid-finetune --preset tiny (1 epoch) -> checkpoint layout -> rgrid-predict (--text and --input CSV)
+#   plus bad inputs that must fail with a message (exit status != 0, no crash).
+# usage: smoke_finetune_predict.sh FINETUNE PREDICT WORKDIR
+set -euo pipefail
+FT="$1" PR="$2" W="$3"
+rm -rf "$W" && mkdir -p "$W"
+gen() {  # gen FILE N SEED: two topics; texts long enough for several 32-token windows
+  local f=$1 n=$2 seed=$3
+  local sports=(ball team goal match player score coach league) food=(bread cheese apple soup rice salad butter pasta)
+  RANDOM=$seed
+  echo "text,label" > "$f"
+  for ((i = 0; i < n; i++)); do
+    local lab=$((RANDOM % 2)) words=$((10 + RANDOM % 40)) t=""
+    for ((j = 0; j < words; j++)); do
+      if ((lab)); then t+="${sports[RANDOM % 8]} "; else t+="${food[RANDOM % 8]} "; fi
+    done
+    if ((lab)); then echo "\"$t\",sports" >> "$f"; else echo "\"$t\",food" >> "$f"; fi
+  done
+}
+gen "$W/train.csv" 48 1; gen "$W/val.csv" 16 2; gen "$W/test.csv" 16 3
+
+"$FT" --train "$W/train.csv" --val "$W/val.csv" --test "$W/test.csv" --out "$W/run" --preset tiny --epochs 1 \
+  --max-length 32 --stride 8 --batch-size 8 --lr 1e-3 --threads 2 > "$W/finetune.log"
+grep -q "Windows:" "$W/finetune.log"
+grep -q "Epoch | Training Loss | Validation Loss | Accuracy | Precision | Recall | F1" "$W/finetune.log"
+grep -q "test_accuracy" "$W/finetune.log"
+for f in best/config.json best/model.safetensors best/vocab.txt best/tokenizer_config.json last/training_state.safetensors \
+         metrics.jsonl curves.svg; do
+  [ -s "$W/run/$f" ] || { echo "missing $W/run/$f"; exit 1; }
+done
+grep -q '"id2label"' "$W/run/best/config.json"
+
+"$PR" --model "$W/run/best" --text "cheese bread soup rice" | tee "$W/text.out"
+grep -q "^label: " "$W/text.out"
+"$PR" --model "$W/run/best" --input "$W/test.csv" --output "$W/pred.csv" 2> "$W/predict.err"
+head -1 "$W/pred.csv" | grep -q "text,label,prediction,prob_food,prob_sports"
+[ "$(wc -l < "$W/pred.csv")" -ge 17 ]
+grep -q "accuracy" "$W/predict.err"
+
+# bad inputs: clear message, non-zero exit, never a crash (status >= 128)
+expect_fail() {
+  local pat=$1; shift
+  set +e; "$@" > "$W/bad.out" 2>&1; local rc=$?; set -e
+  if [ $rc -eq 0 ] || [ $rc -ge 128 ] || ! grep -q -- "$pat" "$W/bad.out"; then
+    echo "expected failure matching '$pat' (rc=$rc):"; cat "$W/bad.out"; exit 1
+  fi
+}
+expect_fail "max_length" "$FT" --train "$W/train.csv" --val "$W/val.csv" --out "$W/bad" --preset tiny --max-length 600
+expect_fail "stride" "$FT" --train "$W/train.csv" --val "$W/val.csv" --out "$W/bad" --preset tiny --max-length 32 --stride 30
+printf 'text,label\n"soup rice",weather\n' > "$W/badval.csv"
+expect_fail "unknown label 'weather'" "$FT" --train "$W/train.csv" --val "$W/badval.csv" --out "$W/bad" --preset tiny
+printf 'text,label\n' > "$W/empty.csv"
+expect_fail "no rows" "$FT" --train "$W/empty.csv" --val "$W/val.csv" --out "$W/bad" --preset tiny
+expect_fail "not a directory" "$PR" --model "$W/nope" --text "x"
+echo "smoke test passed"
