@@ -12,6 +12,8 @@ with Hugging Face parameter names, so state_dict() keys are HF's.
       bert_tiny_io.safetensors     inputs (I64), logits, loss, grad.<key> for every parameter (F64)
       bert_tiny_after3.safetensors weights after 3 AdamW steps (HF decay groups, linear warmup
                                    schedule, clip_grad_norm_ 1.0)
+  verify --out DIR     generate into DIR, then compare DIR with the checked-in goldens next to
+                       this script (what CTest runs on every ./test.sh)
   compare A B          every tensor of the safetensors files in A equals B's (rel 1e-9):
                        proves checked-in goldens are what this PyTorch computes now
   check --checkpoint DIR --logits FILE --io FILE
@@ -400,6 +402,8 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("generate")
     g.add_argument("--out", required=True)
+    v = sub.add_parser("verify")
+    v.add_argument("--out", required=True)
     cp = sub.add_parser("compare")
     cp.add_argument("a")
     cp.add_argument("b")
@@ -412,6 +416,9 @@ def main():
     if a.cmd == "generate":
         generate(a.out)
         return 0
+    if a.cmd == "verify":
+        generate(a.out)
+        return compare(a.out, os.path.dirname(os.path.abspath(__file__)))
     if a.cmd == "compare":
         return compare(a.a, a.b)
     return check(a.checkpoint, a.logits, a.io)
