@@ -57,6 +57,14 @@ TEST(Clean, ConflictPolicyDropAllAndKeepDuplicates) {
     EXPECT_EQ(keep.report.rows_out, 8u);
 }
 
+TEST(Clean, ControlCharactersAloneAreNotWhitespaceChanges) {
+    CsvTable t = parse_csv("text,label\n\"a\x01b\xc2\x85" "c\",x\n\"a\x01 b\",x\n\"a\x01  b\",y\n", "c");
+    CleanReport r = clean(t).report;
+    EXPECT_EQ(r.control_chars_removed, 4u);
+    EXPECT_EQ(r.control_char_rows, 3u);
+    EXPECT_EQ(r.whitespace_changed_rows, 1u);  // only the double space
+}
+
 TEST(Clean, Utf8RepairsAreReported) {
     CsvTable t = parse_csv("text,label\nok \xff,a\nfine,b\n", "u");
     CleanReport r = clean(t).report;

@@ -103,6 +103,20 @@ inline std::string clean_text(std::string_view in, bool one_line = false, std::s
 }
 
 namespace detail {
+// `s` without the characters clean_text removes as controls (whitespace kept as is).
+inline std::string remove_controls(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+            static_cast<unsigned char>(s[i + 1]) <= 0x9F) { ++i; continue; }
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\v' && c != '\f') || c == 0x7F) continue;
+        out += static_cast<char>(c);
+    }
+    return out;
+}
+
 inline std::string trim_copy(std::string_view s) {
     const auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; };
     std::size_t b = 0, e = s.size();
@@ -135,7 +149,8 @@ inline CleanResult clean(const CsvTable& t, const std::string& text_col = "text"
         texts[r] = clean_text(raw, opt.one_line, &ctrl);
         rep.control_chars_removed += ctrl;
         if (ctrl) ++rep.control_char_rows;
-        if (texts[r].size() + ctrl != raw.size() || (ctrl == 0 && texts[r] != raw)) ++rep.whitespace_changed_rows;
+        // Whitespace changed: the result differs from the raw text with only its controls removed.
+        if (ctrl == 0 ? texts[r] != raw : texts[r] != detail::remove_controls(raw)) ++rep.whitespace_changed_rows;
         labels[r] = detail::trim_copy(t.rows[r][lc]);
         if (labels[r].size() != t.rows[r][lc].size()) ++rep.labels_trimmed;
         if (labels[r].empty()) { keep[r] = 0; ++rep.empty_label_dropped; }
