@@ -17,6 +17,8 @@
 namespace rgrid {
 
 /// BERT WordPiece tokenizer with HF (Rust, fast tokenizer) semantics, uncased or cased.
+/// Immutable after construction: the const member functions may be called from several
+/// threads at once (e.g. one text per thread in parallel_for).
 /// Example:
 ///   auto tok = BertTokenizer::from_file("examples/assets/bert-base-uncased-vocab.txt");
 ///   tok.encode_ids("Hello, world!") == {101, 7592, 1010, 2088, 999, 102}
