@@ -36,6 +36,7 @@ int main(int argc, char** argv) try {
     }
     for (const char* req : {"--train", "--val", "--out"})
         if (!opt.count(req)) return std::cerr << "rgrid-finetune: " << req << " is required\n" << kUsage, 2;
+    if (opt.count("--resume")) opt["--init"] = opt["--resume"], opt.erase("--preset");  // weights of DIR/last
     if (opt.count("--init") == opt.count("--preset"))
         return std::cerr << "rgrid-finetune: give exactly one of --init HF_DIR or --preset NAME\n" << kUsage, 2;
     auto num = [&](const char* k) { return std::stod(opt.at(k)); };
@@ -81,6 +82,7 @@ int main(int argc, char** argv) try {
     }
 
     Trainer trainer(model, tokenizer, vocab, args, train, val);
+    if (opt.count("--resume")) trainer.resume_from(opt["--resume"]);
     const bool tty = isatty(fileno(stdout));
     trainer.add_callback(console_reporter(std::cout, {.redraw = tty, .line_every = tty ? 0 : 50}));
     TrainOutput out = trainer.train();

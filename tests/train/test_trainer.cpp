@@ -195,3 +195,44 @@ TEST(Trainer, BadInputsAreClearErrors) {
     EXPECT_THROW(parse_aggregation("median"), Error);
     EXPECT_THROW(Predictor::from_pretrained(out + "/does-not-exist"), Error);
 }
+
+TEST(Trainer, ResumeFromLastIsBitExact) {
+    Fixture f;
+    auto args_for = [&](const std::string& out) {
+        auto a = small_args(out);
+        a.num_train_epochs = 3;
+        return a;
+    };
+    // Uninterrupted run.
+    Rng rng_a(21);
+    auto a = std::make_shared<BertForSequenceClassification<float>>(small_config(f.train.label_names), rng_a);
+    Trainer ta(a, f.tok, kVocab, args_for(temp_dir("resume_a")), f.train, f.val);
+    ta.train();
+    // Same run, killed right after the epoch-1 save, then resumed from DIR/last in a new process-like setup.
+    const std::string out_b = temp_dir("resume_b");
+    {
+        Rng rng_b(21);
+        auto b = std::make_shared<BertForSequenceClassification<float>>(small_config(f.train.label_names), rng_b);
+        Trainer tb(b, f.tok, kVocab, args_for(out_b), f.train, f.val);
+        struct Killed {};
+        TrainerCallback kill;
+        kill.on_save = [](const std::string&, bool best) { if (!best) throw Killed{}; };
+        tb.add_callback(kill);
+        EXPECT_THROW(tb.train(), Killed);
+    }
+    std::shared_ptr<BertForSequenceClassification<float>> c = from_pretrained<float>(out_b + "/last");
+    Trainer tc(c, f.tok, kVocab, args_for(out_b), f.train, f.val);
+    tc.resume_from(out_b + "/last");
+    EXPECT_EQ(tc.state().epoch, 1u);
+    TrainOutput oc = tc.train();
+    EXPECT_EQ(oc.global_step, ta.state().global_step);
+    auto pa = a->named_parameters(), pc = c->named_parameters();
+    ASSERT_EQ(pa.size(), pc.size());
+    for (std::size_t i = 0; i < pa.size(); ++i) {
+        const auto& x = pa[i].second->value();
+        const auto& y = pc[i].second->value();
+        ASSERT_EQ(x.size(), y.size());
+        EXPECT_TRUE(std::equal(x.data(), x.data() + x.size(), y.data())) << pa[i].first;
+    }
+    EXPECT_EQ(tc.state(), ta.state());
+}
