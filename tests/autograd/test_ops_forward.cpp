@@ -227,3 +227,36 @@ TEST(OpsForward, AttentionDropoutIsThreadCountIndependent) {
     EXPECT_GT(max_abs_diff(a.value(), c.value()), 1e-3);
 }
 }  // namespace
+
+namespace {
+TEST(OpsForward, FloatFastExpAndGeluAreAccurate) {
+    double worst_exp = 0;
+    for (double x = -87.0; x <= 88.0; x += 0.01) {
+        const double ref = std::exp(double(float(x)));
+        worst_exp = std::max(worst_exp, std::abs(rgrid::detail::exp_approx(float(x)) - ref) / ref);
+    }
+    EXPECT_LT(worst_exp, 5e-7);
+    EXPECT_EQ(rgrid::detail::exp_approx(-1e30f), 0.f);
+    EXPECT_EQ(rgrid::detail::exp_approx(-std::numeric_limits<float>::infinity()), 0.f);
+    // GELU float (vector erf) against double std::erf, over a grid incl. a ragged tail
+    std::vector<float> xs;
+    for (double x = -9; x <= 9; x += 0.0037) xs.push_back(float(x));
+    Tensor<float> xf = rgrid::from_vector<float>(xs, {xs.size()});
+    Tensor<double> xd = rgrid::cast<double>(xf);
+    Var<float> vf(xf, true);
+    Var<double> vd(xd, true);
+    auto yf = gelu(vf);
+    auto yd = gelu(vd);
+    Tensor<float> sf = rgrid::full<float>({xs.size()}, 1.f);
+    Tensor<double> sd = rgrid::full<double>({xs.size()}, 1.0);
+    rgrid::backward(yf, &sf);
+    rgrid::backward(yd, &sd);
+    double worst_y = 0, worst_g = 0;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        worst_y = std::max(worst_y, std::abs(yf.value()(i) - yd.value()(i)) / std::max(1.0, std::abs(xd(i))));
+        worst_g = std::max(worst_g, std::abs(vf.grad()(i) - vd.grad()(i)));
+    }
+    EXPECT_LT(worst_y, 1e-6);
+    EXPECT_LT(worst_g, 2e-6);
+}
+}  // namespace

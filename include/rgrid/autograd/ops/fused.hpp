@@ -6,17 +6,41 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <numbers>
+#include <type_traits>
 #include <vector>
 
 #include "rgrid/autograd/ops/common.hpp"
+#include "rgrid/autograd/ops/fast_math.hpp"
 #include "rgrid/core/rng.hpp"
 
 namespace rgrid::ops {
 
 namespace detail_fused {
+// x[j] = exp(x[j] − mx) for j < n, returns Σ x[j] (float: 8 lanes at a time).
+template <class T>
+T exp_shift_sum(T* x, std::size_t n, T mx) {
+    if constexpr (std::is_same_v<T, float>) {
+        using namespace rgrid::detail;
+        f8 acc = splat(0.f);
+        std::size_t j = 0;
+        for (; j + 8 <= n; j += 8) {
+            const f8 e = exp8(load8(x + j) - mx);
+            store8(x + j, e);
+            acc += e;
+        }
+        float s = acc[0] + acc[1] + acc[2] + acc[3] + acc[4] + acc[5] + acc[6] + acc[7];
+        for (; j < n; ++j) s += (x[j] = exp_approx(x[j] - mx));
+        return s;
+    } else {
+        T s = 0;
+        for (std::size_t j = 0; j < n; ++j) s += (x[j] = std::exp(x[j] - mx));
+        return s;
+    }
+}
 // Softmax of one row in place (stable: subtract the max). A row whose every entry is
 // -inf becomes all zeros instead of NaN.
 template <class T>
@@ -27,13 +51,84 @@ void softmax_row(T* x, std::size_t n) {
         std::fill(x, x + n, T(0));
         return;
     }
-    T s = 0;
-    for (std::size_t j = 0; j < n; ++j) {
-        x[j] = std::exp(x[j] - mx);
-        s += x[j];
-    }
-    const T inv = T(1) / s;
+    const T inv = T(1) / exp_shift_sum(x, n, mx);
     for (std::size_t j = 0; j < n; ++j) x[j] *= inv;
+}
+// GELU kernels: y = x·Φ(x) and dx (+)= g·(Φ(x) + x·φ(x)). Float runs 8 lanes at a time
+// with the vector exp/erf (one exp shared by Φ and φ); double uses std::erf/std::exp.
+inline constexpr double kInvSqrt2 = std::numbers::sqrt2 / 2, kInvSqrt2Pi = std::numbers::inv_sqrtpi / std::numbers::sqrt2;
+template <class T>
+void gelu_forward(const T* x, T* y, std::size_t n) {
+    if constexpr (std::is_same_v<T, float>) {
+        using namespace rgrid::detail;
+        map8(x, y, n, [](f8 v) {
+            const f8 e = exp8(v * v * -0.5f);  // = exp(-(v/√2)²)
+            return v * (erf8_with_exp(v * float(kInvSqrt2), e) + 1.f) * 0.5f;
+        });
+    } else {
+        for (std::size_t i = 0; i < n; ++i) y[i] = x[i] * T(0.5) * (T(1) + std::erf(x[i] * T(kInvSqrt2)));
+    }
+}
+template <class T>
+void gelu_backward(const T* x, const T* g, T* dx, std::size_t n, bool fresh) {
+    if constexpr (std::is_same_v<T, float>) {
+        using namespace rgrid::detail;
+        auto grad = [](f8 v, f8 gv) {
+            const f8 e = exp8(v * v * -0.5f);
+            const f8 cdf = (erf8_with_exp(v * float(kInvSqrt2), e) + 1.f) * 0.5f;
+            return gv * (cdf + v * e * float(kInvSqrt2Pi));
+        };
+        std::size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            const f8 d = grad(load8(x + i), load8(g + i));
+            store8(dx + i, fresh ? d : d + load8(dx + i));
+        }
+        if (i < n) {
+            float xb[8] = {0, 0, 0, 0, 0, 0, 0, 0}, gb[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            std::memcpy(xb, x + i, (n - i) * sizeof(float));
+            std::memcpy(gb, g + i, (n - i) * sizeof(float));
+            store8(xb, grad(load8(xb), load8(gb)));
+            for (std::size_t j = 0; j < n - i; ++j) dx[i + j] = fresh ? xb[j] : dx[i + j] + xb[j];
+        }
+    } else {
+        for (std::size_t i = 0; i < n; ++i) {
+            const T cdf = T(0.5) * (T(1) + std::erf(x[i] * T(kInvSqrt2)));
+            const T pdf = std::exp(T(-0.5) * x[i] * x[i]) * T(kInvSqrt2Pi);
+            const T d = g[i] * (cdf + x[i] * pdf);
+            dx[i] = fresh ? d : dx[i] + d;
+        }
+    }
+}
+// Attention sizes and the strided view of head h of batch b inside a (B, T, H) buffer.
+template <class T>
+struct AttnDims {
+    std::size_t B, Tn, H, NH, HS;
+    T sc, keep_scale;
+    bool drop;
+    template <class P>
+    P* head(P* base, std::size_t bh) const { return base + (bh / NH) * Tn * H + (bh % NH) * HS; }
+    // dropout(P_bh) into out (T, T).
+    const T* dropped(const T* p, const std::uint8_t* keep, T* out) const {
+        for (std::size_t i = 0, n = Tn * Tn; i < n; ++i) out[i] = keep[i] ? p[i] * keep_scale : T(0);
+        return out;
+    }
+};
+// Runs fn(bh) for every (batch, head) pair in parallel, each with single-threaded GEMMs
+// (small per-head products parallelize better across heads than inside OpenBLAS).
+template <class F>
+void for_each_head(std::size_t BH, F&& fn) {
+    const int blas = blas_threads();
+    const bool split = num_threads() > 1 && BH > 1;
+    if (split && blas > 1) set_blas_threads(1);
+    try {
+        parallel_for(BH, 1, [&](std::size_t b, std::size_t e) {
+            for (std::size_t bh = b; bh < e; ++bh) fn(bh);
+        });
+    } catch (...) {
+        if (split && blas > 1) set_blas_threads(blas);
+        throw;
+    }
+    if (split && blas > 1) set_blas_threads(blas);
 }
 // Grain in rows for a row-wise kernel over rows of length n.
 inline std::size_t row_grain(std::size_t n) { return std::max<std::size_t>(1, rgrid::detail::kElemGrain / std::max<std::size_t>(n, 1)); }
@@ -45,19 +140,16 @@ template <class T>
 Var<T> gelu(const Var<T>& x) {
     Tensor<T> y = Tensor<T>::from_shape(x.shape());
     const T* xp = x.data();
-    rgrid::detail::store_or_add(y.data(), true, y.size(), [xp](std::size_t i) {
-        const T v = xp[i];
-        return T(0.5) * v * (T(1) + std::erf(v * T(std::numbers::sqrt2 / 2)));
-    });
+    T* yp = y.data();
+    parallel_for(y.size(), rgrid::detail::kElemGrain,
+                 [&](std::size_t b, std::size_t e) { detail_fused::gelu_forward(xp + b, yp + b, e - b); });
     return make_op<T>("gelu", std::move(y), {x}, [xn = x.node_ptr()](rgrid::detail::Node<T>& out) {
         const T* g = out.grad.data();
         const T* xv = xn->value.data();
-        rgrid::detail::grad_add(*xn, [=](std::size_t i) {
-            const T v = xv[i];
-            const T cdf = T(0.5) * (T(1) + std::erf(v * T(std::numbers::sqrt2 / 2)));
-            const T pdf = std::exp(T(-0.5) * v * v) * T(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
-            return g[i] * (cdf + v * pdf);
-        });
+        bool fresh = false;
+        T* dx = xn->grad_for_accumulate(fresh).data();
+        parallel_for(out.grad.size(), rgrid::detail::kElemGrain,
+                     [&](std::size_t b, std::size_t e) { detail_fused::gelu_backward(xv + b, g + b, dx + b, e - b, fresh); });
     });
 }
 
@@ -107,9 +199,8 @@ Var<T> log_softmax(const Var<T>& x) {
             T* yr = yp + r * n;
             T mx = -std::numeric_limits<T>::infinity();
             for (std::size_t j = 0; j < n; ++j) mx = xr[j] > mx ? xr[j] : mx;
-            T s = 0;
-            for (std::size_t j = 0; j < n; ++j) s += std::exp(xr[j] - mx);
-            const T lse = mx + std::log(s);
+            std::copy(xr, xr + n, yr);
+            const T lse = mx + std::log(detail_fused::exp_shift_sum(yr, n, mx));
             for (std::size_t j = 0; j < n; ++j) yr[j] = xr[j] - lse;
         }
     });
@@ -125,8 +216,8 @@ Var<T> log_softmax(const Var<T>& x) {
                 T* d = dx + r * n;
                 T gs = 0;
                 for (std::size_t j = 0; j < n; ++j) gs += gr[j];
-                if (fresh) for (std::size_t j = 0; j < n; ++j) d[j] = gr[j] - std::exp(yr[j]) * gs;
-                else for (std::size_t j = 0; j < n; ++j) d[j] += gr[j] - std::exp(yr[j]) * gs;
+                if (fresh) for (std::size_t j = 0; j < n; ++j) d[j] = gr[j] - rgrid::detail::fast_exp(yr[j]) * gs;
+                else for (std::size_t j = 0; j < n; ++j) d[j] += gr[j] - rgrid::detail::fast_exp(yr[j]) * gs;
             }
         });
     });
@@ -368,8 +459,11 @@ Var<T> cross_entropy(const Var<T>& logits, const IndexTensor& labels, const Tens
 ///   context (B, T, H) = per (b, h): dropout(softmax(Q·Kᵀ/√HS + mask))·V.
 /// https://pytorch.org/docs/stable/generated/torch.nn.functional.scaled_dot_product_attention.html
 /// The products are per-(batch, head) GEMMs on strided views (leading dim H, no permute
-/// copies); scale + mask + softmax are one pass over the score rows; backward uses
-/// saved_probs (B, NH, T, T) and saved_keep (dropout mask, from rng's counter-based stream).
+/// copies); scale + mask + softmax + dropout are one pass over the score rows; the (b, h)
+/// pairs run in parallel, each with single-threaded GEMMs. Backward uses saved_probs
+/// (B, NH, T, T) and saved_keep (the dropout mask; element i of (B, NH, T, T) uses draw
+/// counter+i of rng, which then skips B·NH·T·T draws: thread-count independent).
+/// A row whose keys are all -inf gets zero probabilities (no NaN).
 /// Example: `auto ctx = ops::attention(q, k, v, ext_mask, cfg.num_attention_heads, 0.1f, &rng);`
 template <class T>
 Var<T> attention(const Var<T>& q, const Var<T>& k, const Var<T>& v, const Tensor<T>& additive_mask, std::size_t num_heads,
@@ -387,98 +481,79 @@ Var<T> attention(const Var<T>& q, const Var<T>& k, const Var<T>& v, const Tensor
                     ") for q ", shape_str(q.shape()));
     RGRID_CHECK(dropout_p >= T(0) && dropout_p < T(1), "ops::attention: dropout_p must be in [0, 1), got ", dropout_p);
     RGRID_CHECK(dropout_p == T(0) || rng, "ops::attention: dropout_p = ", dropout_p, " needs an Rng");
-    const std::size_t HS = H / NH, TT = Tn * Tn, BH = B * NH;
-    const T sc = T(1) / std::sqrt(static_cast<T>(HS));
-    const T keep_scale = T(1) / (T(1) - dropout_p);
-    const bool drop = dropout_p > T(0);
+    const detail_fused::AttnDims d{B, Tn, H, NH, H / NH, T(1) / std::sqrt(static_cast<T>(H / NH)), T(1) / (T(1) - dropout_p),
+                                   dropout_p > T(0)};
+    const std::size_t TT = Tn * Tn, BH = B * NH;
 
-    auto saved_probs = std::make_shared<std::vector<T>>(BH * TT);  // (B, NH, T, T)
-    auto saved_keep = std::make_shared<std::vector<std::uint8_t>>(drop ? BH * TT : 0);
+    auto saved_probs = std::make_shared<std::vector<T>>(BH * TT);                 // (B, NH, T, T), before dropout
+    auto saved_keep = std::make_shared<std::vector<std::uint8_t>>(d.drop ? BH * TT : 0);  // (B, NH, T, T)
     T* P = saved_probs->data();
-    const T *qp = q.data(), *kp = k.data(), *vp = v.data();
-    auto head = [=](auto* base, std::size_t bh) { return base + (bh / NH) * Tn * H + (bh % NH) * HS; };
-    // scores (T, T) = sc · Q_bh (T, HS) · K_bhᵀ (HS, T); rows of Q_bh are H apart
-    for (std::size_t bh = 0; bh < BH; ++bh)
-        gemm(Trans::No, Trans::Yes, Tn, Tn, HS, sc, head(qp, bh), H, head(kp, bh), H, T(0), P + bh * TT, Tn);
-    // + mask, softmax, dropout mask: one pass per score row
-    const T* mp = has_mask ? additive_mask.data() : nullptr;
     std::uint8_t* keep = saved_keep->data();
-    const std::uint64_t base = drop ? rng->counter() : 0;
-    parallel_for(BH * Tn, detail_fused::row_grain(Tn), [&](std::size_t rb, std::size_t re) {
-        for (std::size_t r = rb; r < re; ++r) {
-            T* row = P + r * Tn;
-            if (mp) {
-                const T* m = mp + (r / (NH * Tn)) * Tn;
-                for (std::size_t j = 0; j < Tn; ++j) row[j] += m[j];
-            }
-            detail_fused::softmax_row(row, Tn);
-            if (drop)
-                for (std::size_t j = 0; j < Tn; ++j) keep[r * Tn + j] = Rng::to_unit<T>(rng->at(base + r * Tn + j)) >= dropout_p;
-        }
-    });
-    if (drop) rng->skip(BH * TT);
-    // context_bh (T, HS) = dropout(P_bh) (T, T) · V_bh (T, HS), written into (B, T, H) at stride H
+    const T *qp = q.data(), *kp = k.data(), *vp = v.data();
+    const T* mp = has_mask ? additive_mask.data() : nullptr;
+    const std::uint64_t base = d.drop ? rng->counter() : 0;
     Tensor<T> ctx = Tensor<T>::from_shape({B, Tn, H});
     T* cp = ctx.data();
-    T* pd = drop ? rgrid::detail::scratch<T>(TT, 0) : nullptr;
-    for (std::size_t bh = 0; bh < BH; ++bh) {
-        const T* pbh = P + bh * TT;
-        if (drop) {
-            for (std::size_t i = 0; i < TT; ++i) pd[i] = keep[bh * TT + i] ? pbh[i] * keep_scale : T(0);
-            pbh = pd;
+    detail_fused::for_each_head(BH, [&](std::size_t bh) {
+        T* pbh = P + bh * TT;
+        // scores (T, T) = sc · Q_bh (T, HS) · K_bhᵀ (HS, T); rows of Q_bh are H apart
+        gemm(Trans::No, Trans::Yes, Tn, Tn, d.HS, d.sc, d.head(qp, bh), H, d.head(kp, bh), H, T(0), pbh, Tn);
+        const T* m = mp ? mp + (bh / NH) * Tn : nullptr;
+        for (std::size_t i = 0; i < Tn; ++i) {  // + mask, softmax, dropout mask: one pass per row
+            T* row = pbh + i * Tn;
+            if (m)
+                for (std::size_t j = 0; j < Tn; ++j) row[j] += m[j];
+            detail_fused::softmax_row(row, Tn);
+            if (d.drop) {
+                std::uint8_t* kr = keep + bh * TT + i * Tn;
+                const std::uint64_t c0 = base + bh * TT + i * Tn;
+                for (std::size_t j = 0; j < Tn; ++j) kr[j] = Rng::to_unit<T>(rng->at(c0 + j)) >= dropout_p;
+            }
         }
-        gemm(Trans::No, Trans::No, Tn, HS, Tn, T(1), pbh, Tn, head(vp, bh), H, T(0), head(cp, bh), H);
-    }
+        // context_bh (T, HS) = dropout(P_bh) (T, T) · V_bh (T, HS), written into (B, T, H) at stride H
+        const T* a = d.drop ? d.dropped(pbh, keep + bh * TT, rgrid::detail::scratch<T>(TT, 0)) : pbh;
+        gemm(Trans::No, Trans::No, Tn, d.HS, Tn, T(1), a, Tn, d.head(vp, bh), H, T(0), d.head(cp, bh), H);
+    });
+    if (d.drop) rng->skip(BH * TT);
     return make_op<T>(
         "attention", std::move(ctx), {q, k, v},
-        [qn = q.node_ptr(), kn = k.node_ptr(), vn = v.node_ptr(), saved_probs, saved_keep, B, Tn, H, NH, HS, sc, keep_scale,
-         drop](rgrid::detail::Node<T>& out) {
-            const std::size_t TT = Tn * Tn, BH = B * NH;
-            auto head = [=](const T* base, std::size_t bh) { return base + (bh / NH) * Tn * H + (bh % NH) * HS; };
-            auto headw = [=](T* base, std::size_t bh) { return base + (bh / NH) * Tn * H + (bh % NH) * HS; };
+        [qn = q.node_ptr(), kn = k.node_ptr(), vn = v.node_ptr(), saved_probs, saved_keep, d](rgrid::detail::Node<T>& out) {
+            const std::size_t Tn = d.Tn, H = d.H, TT = Tn * Tn, BH = d.B * d.NH;
             const T* g = out.grad.data();  // (B, T, H)
             const T* P = saved_probs->data();
             const std::uint8_t* keep = saved_keep->data();
-            T* dP = rgrid::detail::scratch<T>(BH * TT, 1);  // (B, NH, T, T): dprobs, then dscores
-            T* pd = drop ? rgrid::detail::scratch<T>(TT, 0) : nullptr;
-            bool fresh = false;
-            T* dv = vn->requires_grad ? vn->grad_for_accumulate(fresh).data() : nullptr;
-            for (std::size_t bh = 0; bh < BH; ++bh) {
+            const T *qv = qn->value.data(), *kv = kn->value.data(), *vv = vn->value.data();
+            // Fetch the gradient buffers in the order the per-head tasks write them (v, q, k),
+            // so q, k, v that are the same Var accumulate correctly.
+            bool fv = false, fq = false, fk = false;
+            T* dv = vn->requires_grad ? vn->grad_for_accumulate(fv).data() : nullptr;
+            T* dq = qn->requires_grad ? qn->grad_for_accumulate(fq).data() : nullptr;
+            T* dk = kn->requires_grad ? kn->grad_for_accumulate(fk).data() : nullptr;
+            detail_fused::for_each_head(BH, [&](std::size_t bh) {
+                const T* pbh = P + bh * TT;
+                const std::uint8_t* kbh = d.drop ? keep + bh * TT : nullptr;
+                T* dP = rgrid::detail::scratch<T>(TT, 1);  // (T, T): dprobs, then dscores
                 // d(dropped probs) (T, T) = g_bh (T, HS) · V_bhᵀ (HS, T)
-                gemm(Trans::No, Trans::Yes, Tn, Tn, HS, T(1), head(g, bh), H, head(vn->value.data(), bh), H, T(0), dP + bh * TT, Tn);
-                if (dv) {  // dV_bh (T, HS) += dropout(P_bh)ᵀ (T, T) · g_bh (T, HS)
-                    const T* pbh = P + bh * TT;
-                    if (drop) {
-                        for (std::size_t i = 0; i < TT; ++i) pd[i] = keep[bh * TT + i] ? pbh[i] * keep_scale : T(0);
-                        pbh = pd;
-                    }
-                    gemm(Trans::Yes, Trans::No, Tn, HS, Tn, T(1), pbh, Tn, head(g, bh), H, fresh ? T(0) : T(1), headw(dv, bh), H);
+                gemm(Trans::No, Trans::Yes, Tn, Tn, d.HS, T(1), d.head(g, bh), H, d.head(vv, bh), H, T(0), dP, Tn);
+                if (dv) {  // dV_bh (T, HS) (+)= dropout(P_bh)ᵀ (T, T) · g_bh (T, HS)
+                    const T* a = d.drop ? d.dropped(pbh, kbh, rgrid::detail::scratch<T>(TT, 0)) : pbh;
+                    gemm(Trans::Yes, Trans::No, Tn, d.HS, Tn, T(1), a, Tn, d.head(g, bh), H, fv ? T(0) : T(1), d.head(dv, bh), H);
                 }
-            }
-            // dscores = P ⊙ (dP − Σ_j dP_j·P_j), dP first multiplied by the dropout mask
-            parallel_for(BH * Tn, detail_fused::row_grain(Tn), [&](std::size_t rb, std::size_t re) {
-                for (std::size_t r = rb; r < re; ++r) {
-                    T* d = dP + r * Tn;
-                    const T* p = P + r * Tn;
-                    if (drop)
-                        for (std::size_t j = 0; j < Tn; ++j) d[j] = keep[r * Tn + j] ? d[j] * keep_scale : T(0);
+                // dscores = P ⊙ (dP − Σ_j dP_j·P_j), dP first multiplied by the dropout mask
+                for (std::size_t i = 0; i < Tn; ++i) {
+                    T* dr = dP + i * Tn;
+                    const T* p = pbh + i * Tn;
+                    if (kbh)
+                        for (std::size_t j = 0; j < Tn; ++j) dr[j] = kbh[i * Tn + j] ? dr[j] * d.keep_scale : T(0);
                     T dot = 0;
-                    for (std::size_t j = 0; j < Tn; ++j) dot += d[j] * p[j];
-                    for (std::size_t j = 0; j < Tn; ++j) d[j] = p[j] * (d[j] - dot);
+                    for (std::size_t j = 0; j < Tn; ++j) dot += dr[j] * p[j];
+                    for (std::size_t j = 0; j < Tn; ++j) dr[j] = p[j] * (dr[j] - dot);
                 }
+                if (dq)  // dQ_bh (T, HS) (+)= sc · dS_bh (T, T) · K_bh (T, HS)
+                    gemm(Trans::No, Trans::No, Tn, d.HS, Tn, d.sc, dP, Tn, d.head(kv, bh), H, fq ? T(0) : T(1), d.head(dq, bh), H);
+                if (dk)  // dK_bh (T, HS) (+)= sc · dS_bhᵀ (T, T) · Q_bh (T, HS)
+                    gemm(Trans::Yes, Trans::No, Tn, d.HS, Tn, d.sc, dP, Tn, d.head(qv, bh), H, fk ? T(0) : T(1), d.head(dk, bh), H);
             });
-            if (qn->requires_grad) {  // dQ_bh (T, HS) += sc · dS_bh (T, T) · K_bh (T, HS)
-                T* dq = qn->grad_for_accumulate(fresh).data();
-                for (std::size_t bh = 0; bh < BH; ++bh)
-                    gemm(Trans::No, Trans::No, Tn, HS, Tn, sc, dP + bh * TT, Tn, head(kn->value.data(), bh), H,
-                         fresh ? T(0) : T(1), headw(dq, bh), H);
-            }
-            if (kn->requires_grad) {  // dK_bh (T, HS) += sc · dS_bhᵀ (T, T) · Q_bh (T, HS)
-                T* dk = kn->grad_for_accumulate(fresh).data();
-                for (std::size_t bh = 0; bh < BH; ++bh)
-                    gemm(Trans::Yes, Trans::No, Tn, HS, Tn, sc, dP + bh * TT, Tn, head(qn->value.data(), bh), H,
-                         fresh ? T(0) : T(1), headw(dk, bh), H);
-            }
         });
 }
 
