@@ -481,7 +481,7 @@ Var<T> attention(const Var<T>& q, const Var<T>& k, const Var<T>& v, const Tensor
                     ") for q ", shape_str(q.shape()));
     RGRID_CHECK(dropout_p >= T(0) && dropout_p < T(1), "ops::attention: dropout_p must be in [0, 1), got ", dropout_p);
     RGRID_CHECK(dropout_p == T(0) || rng, "ops::attention: dropout_p = ", dropout_p, " needs an Rng");
-    const detail_fused::AttnDims d{B, Tn, H, NH, H / NH, T(1) / std::sqrt(static_cast<T>(H / NH)), T(1) / (T(1) - dropout_p),
+    const detail_fused::AttnDims<T> d{B, Tn, H, NH, H / NH, T(1) / std::sqrt(static_cast<T>(H / NH)), T(1) / (T(1) - dropout_p),
                                    dropout_p > T(0)};
     const std::size_t TT = Tn * Tn, BH = B * NH;
 
