@@ -103,7 +103,8 @@ inline std::string hist_svg(const Histogram& h, std::size_t total, const std::st
           << " texts (" << pct(share) << ")</title></rect>";
         if (c > 0)
             o << "<text x=\"" << fixed(x + bw / 2, 1) << "\" y=\"" << fixed(top + plot_h - bh - 3, 1)
-              << "\" text-anchor=\"middle\" class=\"tiny\">" << (share >= 0.0995 ? fixed(100 * share, 0) : fixed(100 * share, 1))
+              << "\" text-anchor=\"middle\" class=\"tiny\">"
+              << (share >= 0.0995 ? fixed(100 * share, 0) : share < 0.0005 ? std::string("<.1") : fixed(100 * share, 1))
               << "</text>";
         o << "<text transform=\"translate(" << fixed(x + bw / 2 + 3, 1) << ',' << top + plot_h + 8
           << ") rotate(-45)\" text-anchor=\"end\" class=\"tick\">" << esc(label) << "</text>";
@@ -226,7 +227,7 @@ h1{font-size:26px;margin:8px 0 2px} h2{font-size:20px;margin:0 0 6px} h3{font-si
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px;margin:14px 0}
 .card{background:#fff;border:1px solid #e1e4ea;border-radius:10px;padding:12px 14px}
 .card .k{color:#5b6575;font-size:13px} .card .v{font-size:22px;font-weight:650;white-space:nowrap}
-.card.hl{border-color:#4e79a7;background:#eef3fa}
+.card.hl{border-color:#4e79a7;background:#eef3fa} .card.hl .v{font-size:19px}
 .answer{background:#eef3fa;border:1px solid #b7c9e2;border-radius:10px;padding:14px 18px;margin:14px 0}
 .answer b{font-size:17px}
 table{border-collapse:collapse;margin:6px 0 4px;font-size:14px} th,td{padding:4px 10px;border-bottom:1px solid #eceef2;text-align:left}
