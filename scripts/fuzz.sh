@@ -30,10 +30,18 @@ if [[ -z "$cxx" ]]; then
   echo "fuzz.sh: clang++ not found (Debian: apt-get install clang); fuzzing skipped" >&2
   exit 77
 fi
+probe_dir="$(mktemp -d)"
+trap 'rm -rf "$probe_dir"' EXIT
+echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }' >"$probe_dir/p.cpp"
+if ! "$cxx" -fsanitize=fuzzer,address,undefined "$probe_dir/p.cpp" -o "$probe_dir/p" >/dev/null 2>&1; then
+  echo "fuzz.sh: $cxx cannot link libFuzzer (Debian: apt-get install libclang-rt-14-dev); fuzzing skipped" >&2
+  exit 77
+fi
 fuzz_src="$root/tests/fuzz"
 cmake -S "$fuzz_src" -B "$build_dir" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 if [[ -z "$targets" ]]; then
   targets=$(cd "$fuzz_src" && ls fuzz_*.cpp | sed 's/^fuzz_//; s/\.cpp$//' | tr '\n' ' ')
+  [[ -f "$root/include/rgrid/serve/app.hpp" ]] || targets="${targets/serve/}"  # web app not in this tree yet
 fi
 build_targets=()
 for t in $targets; do build_targets+=("fuzz_$t"); done

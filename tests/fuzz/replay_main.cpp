@@ -27,9 +27,8 @@ int main(int argc, char** argv) {
                 if (e.is_regular_file()) files.push_back(e.path());
         } else if (fs::is_regular_file(p)) {
             files.push_back(p);
-        } else {
-            std::fprintf(stderr, "replay: %s is neither a file nor a directory\n", argv[i]);
-            return 2;
+        } else {  // e.g. a target's regressions/ folder before its first finding (git keeps no empty folders)
+            std::fprintf(stderr, "replay: %s does not exist, skipped\n", argv[i]);
         }
     }
     std::sort(files.begin(), files.end());
