@@ -53,10 +53,11 @@ stage "4/7 EDA: rgrid-eda -> $RUNS/eda-$labels/ (report.html, eda.json, clean.cs
 stage "5/7 split: rgrid-split --seed 42 -> $RUNS/split-$labels/ (train.csv, val.csv, test.csv, split.json)"
 "$BIN/rgrid-split" --input "$DATA" --out "$RUNS/split-$labels" --seed 42
 
-# quick: a 2-layer BERT trained from scratch; 256-token windows (stride 64), at most 2 windows
-# per training document (up to 446 tokens), every window of a document at evaluation.
+# quick: a 2-layer BERT (hidden 128) trained from scratch, 128-token windows (stride 32), at most
+# 3 windows per training document (its first 314 tokens); evaluation uses every window.
+# long: a 4-layer BERT (hidden 256), 256-token windows (stride 64), up to 4 windows per document.
 case "$setting" in
-  quick) ARGS=(--preset tiny --epochs 3 --batch-size 16 --lr 5e-4 --warmup-ratio 0.1 --max-length 128 --stride 32
+  quick) ARGS=(--preset tiny --epochs 3 --batch-size 16 --lr 1e-3 --warmup-ratio 0.1 --max-length 128 --stride 32
                --max-windows 3) ;;
   long)  ARGS=(--preset mini --epochs 4 --batch-size 16 --lr 3e-4 --warmup-ratio 0.1 --max-length 256 --stride 64
                --max-windows 4) ;;

@@ -14,6 +14,7 @@
 
 #include "rgrid/core/error.hpp"
 #include "rgrid/core/rng.hpp"
+#include "rgrid/io/pretrained.hpp"
 #include "rgrid/io/safetensors.hpp"
 #include "rgrid/nn/module.hpp"
 #include "rgrid/optim/adamw.hpp"
