@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # rgrid's BertTokenizer against Hugging Face tokenizers (Rust, npm @anush008/tokenizers) on the
-# same texts, one thread each, alternating runs: checks the ids are identical over the whole
-# corpus, then prints MB/s, tokens/s (medians over REPS passes) and the ratio.
+# same texts, one thread each, alternating runs: checks the ids (and the 512/128 sliding
+# windows) are identical over the whole corpus, then prints MB/s, tokens/s (medians over REPS passes) and the ratio.
 #
 #   benchmarks/compare_tokenizer.sh [CORPUS] [REPS]
 #
@@ -62,6 +62,14 @@ if ! cmp -s "$WORK/rgrid_ids.jsonl" "$WORK/hf_ids.jsonl"; then
   exit 1
 fi
 echo "ids: identical to HF on all $(wc -l < "$WORK/hf_ids.jsonl") texts"
+# ... and the sliding windows (HF truncation + overflowing encodings, max_length 512, stride 128).
+"$BUILD_DIR/bin/rgrid-tokenize" --vocab "$VOCAB" --max-length 512 --stride 128 < "$WORK/corpus.jsonl" > "$WORK/rgrid_win.jsonl"
+node "$PEER" --tokenizer "$HF_JSON" --corpus "$WORK/corpus.jsonl" --ids "$WORK/hf_win.jsonl" --max-length 512 --stride 128
+if ! cmp -s "$WORK/rgrid_win.jsonl" "$WORK/hf_win.jsonl"; then
+  echo "compare_tokenizer: windows DIFFER from HF: $(cmp "$WORK/rgrid_win.jsonl" "$WORK/hf_win.jsonl")" >&2
+  exit 1
+fi
+echo "windows (512, stride 128): identical to HF on all texts ($(grep -o '\],\[' "$WORK/hf_win.jsonl" | wc -l) overflow windows)"
 
 # 3. Alternating timed passes.
 for ((r = 1; r <= REPS; ++r)); do

@@ -8,6 +8,9 @@
 //                  one JSON line per pass: {"peer":"hf","seconds","cpu_seconds","bytes","tokens","mb_per_s","tokens_per_s"}
 //                  (rates from wall time; cpu_seconds is the process CPU time of the pass)
 //   --decode       print {"text": decode(ids, skip_special=true)} per line instead (for checks)
+//   --max-length L --stride S   with --ids: write {"windows":[[...],...]} per text instead, from
+//                  setTruncation(L, {stride: S}) + getOverflowing() (HF's overflow semantics),
+//                  the same format as rgrid-tokenize --max-length L --stride S
 //
 //   node benchmarks/peers/hf_tokenizer.js --tokenizer ../shared/golden/tokenizer/tokenizer.json \
 //        --corpus corpus.jsonl --reps 3
@@ -19,7 +22,7 @@ const fs = require('fs');
 const { Tokenizer } = require('@anush008/tokenizers');
 
 function parseArgs(argv) {
-  const a = { tokenizer: '', corpus: '', ids: '', reps: 0, decode: false };
+  const a = { tokenizer: '', corpus: '', ids: '', reps: 0, decode: false, 'max-length': 0, stride: 128 };
   for (let i = 2; i < argv.length; ++i) {
     const key = argv[i].replace(/^--/, '');
     if (!(key in a)) throw new Error(`unknown option ${argv[i]}`);
@@ -46,7 +49,16 @@ async function main() {
   const args = parseArgs(process.argv);
   const tok = Tokenizer.fromFile(args.tokenizer);
   const texts = readCorpus(args.corpus);
-  if (args.ids || args.decode) {
+  if (args.ids && args['max-length'] > 0) {
+    const wtok = Tokenizer.fromFile(args.tokenizer);
+    wtok.setTruncation(args['max-length'], { stride: args.stride });
+    const out = [];
+    for (const t of texts) {
+      const e = await wtok.encode(t, null, { addSpecialTokens: true });
+      out.push(JSON.stringify({ windows: [e.getIds(), ...e.getOverflowing().map((o) => o.getIds())] }));
+    }
+    fs.writeFileSync(args.ids, out.join('\n') + '\n');
+  } else if (args.ids || args.decode) {
     const out = [];
     for (const t of texts) {
       const ids = (await tok.encode(t, null, { addSpecialTokens: true })).getIds();
