@@ -3,7 +3,7 @@
 # sets targets for.
 #
 #   benchmarks/compare.sh [--out FILE] [--reps N] [--threads N] [--build DIR] [--no-install]
-#                         [--only REGEX] [--quick]
+#                         [--only REGEX] [--quick] [--scaling]
 #
 # 1. installs the peers through the project's scripts: scripts/install-deps.sh (Debian:
 #    python3-torch, node/npm, Google Benchmark, ...) and `npm ci --ignore-scripts` in
@@ -21,12 +21,16 @@
 #    a target whose rgrid side is missing has "rgrid": null, "met": null, never a guess).
 #    Raw measurements (one JSON line per run) go next to it as <out>.raw.jsonl.
 #
+# Every case's medians (ms, rgrid GFLOP/s, peak RSS) also go to <out>.cases.json and a second
+# table. --quick: 1 repetition of a few cases; --scaling: also mini at seq 64-512 and batch
+# 16/32, and batch-1 inference at seq 32/256 (for the scaling tables); --only REGEX keeps
+# the cases matching e.g. 'train/mini'.
 # Medians over repetitions. Needs a quiet machine: other work on the cores shows up as noise.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
-out="" reps=3 threads=2 build="$root/build-perf" install=1 only="" quick=0
+out="" reps=3 threads=2 build="$root/build-perf" install=1 only="" quick=0 scaling=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
@@ -36,7 +40,8 @@ while [ $# -gt 0 ]; do
     --no-install) install=0; shift ;;
     --only) only="$2"; shift 2 ;;
     --quick) quick=1; reps=1; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --scaling) scaling=1; shift ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -100,6 +105,9 @@ for b in doc.get("benchmarks", []):
 train_cases=(mini/8/128 base/8/128 base/8/512)
 infer_cases=(mini/1/128 mini/1/512 base/1/128 base/1/512 base/32/128 mini/32/128)
 [ "$quick" = 1 ] && train_cases=(mini/8/128 base/8/128) && infer_cases=(mini/1/128 base/1/128 mini/32/128)
+# --scaling adds the cases of the sequence-length and batch tables in docs/performance.md.
+[ "$scaling" = 1 ] && train_cases+=(mini/8/64 mini/8/256 mini/8/512 mini/16/128 mini/32/128) \
+  && infer_cases+=(mini/1/32 mini/1/256 base/1/32 base/1/256)
 want() { [ -z "$only" ] || [[ "$1" =~ $only ]]; }
 iters_for() {  # timed PyTorch iterations per case (slow cases fewer; reps give the rest)
   case "$1" in train/mini/*) echo 5 ;; train/base/8/128) echo 3 ;; train/*) echo 2 ;;
@@ -280,5 +288,23 @@ for r in result:
     met = {True: "yes", False: "NO", None: "-"}[r["met"]]
     print(f"{r['name']:<{w}}  {fmt(r['rgrid']):>9}  {fmt(r['peer']):>9}  {r['unit']:<9}  {fmt(r['ratio']):>6}  "
           f"{fmt(r['target']):>6}  {met}")
+# Every case: medians per tool (best setting of each peer), for the scaling tables.
+cases = sorted({key(r) for r in rows if "case" in r},
+               key=lambda k: (k.split("/")[0], k.split("/")[1], int(k.split("/")[2]), int(k.split("/")[3])))
+per_case = []
+for k in cases:
+    rg, _ = seconds("rgrid", k)
+    pt, pol = seconds("pytorch", k)
+    ort, spin = seconds("onnxruntime", k)
+    per_case.append(dict(case=k, rgrid_ms=rg and rg * 1e3, pytorch_ms=pt and pt * 1e3, pytorch_policy=pol,
+                         onnxruntime_ms=ort and ort * 1e3, onnxruntime_spinning=spin,
+                         rgrid_gflops=gflops("rgrid", k), rgrid_peak_rss_mb=rss_mb("rgrid", k),
+                         pytorch_peak_rss_mb=rss_mb("pytorch", k)))
+json.dump(dict(sgemm_peak_gflops=sgemm_peak, cases=per_case), open(out.rsplit(".json", 1)[0] + ".cases.json", "w"),
+          indent=1)
+print(f"\n{'case':<20} {'rgrid ms':>9} {'torch ms':>9} {'ORT ms':>9} {'rgrid GFLOP/s':>13} {'rgrid RSS MB':>12} {'torch RSS MB':>12}")
+for c in per_case:
+    print(f"{c['case']:<20} {fmt(c['rgrid_ms']):>9} {fmt(c['pytorch_ms']):>9} {fmt(c['onnxruntime_ms']):>9} "
+          f"{fmt(c['rgrid_gflops']):>13} {fmt(c['rgrid_peak_rss_mb']):>12} {fmt(c['pytorch_peak_rss_mb']):>12}")
 print(f"\nsgemm peak {fmt(sgemm_peak)} GFLOP/s; JSON: {out}; raw: {raw}")
 EOF
