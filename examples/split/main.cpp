@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 
 static const char* kUsage =
     "usage: rgrid-split --input CSV --out DIR [--seed 42] [--ratios 0.8,0.1,0.1] [--text-col text]\n"
-    "                   [--label-col label] [--strict]\n"
+    "                   [--label-col label] [--group-col COL] [--group-near-duplicates] [--strict]\n"
     "writes DIR/train.csv, DIR/val.csv, DIR/test.csv and DIR/split.json\n";
 
 static rgrid::SplitRatios parse_ratios(const std::string& s) {
@@ -40,12 +40,13 @@ static rgrid::SplitRatios parse_ratios(const std::string& s) {
 int main(int argc, char** argv) {
     std::map<std::string, std::string> arg{{"--seed", "42"}, {"--ratios", "0.8,0.1,0.1"},
                                            {"--text-col", "text"}, {"--label-col", "label"}};
-    bool strict = false;
+    rgrid::SplitOptions opt;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "-h" || a == "--help") { std::cout << kUsage; return 0; }
-        if (a == "--strict") { strict = true; continue; }
-        if (i + 1 >= argc || !(a == "--input" || a == "--out" || arg.count(a))) {
+        if (a == "--strict") { opt.strict = true; continue; }
+        if (a == "--group-near-duplicates") { opt.group_near_duplicates = true; continue; }
+        if (i + 1 >= argc || !(a == "--input" || a == "--out" || a == "--group-col" || arg.count(a))) {
             std::cerr << "rgrid-split: bad argument '" << a << "'\n" << kUsage;
             return 2;
         }
@@ -64,7 +65,11 @@ int main(int argc, char** argv) {
                     "' is not a whole number ≥ 0");
         const rgrid::CsvTable table = rgrid::read_csv(arg["--input"]);
         const rgrid::Dataset ds = rgrid::Dataset::from_table(table, arg["--text-col"], arg["--label-col"]);
-        const rgrid::Split split = rgrid::stratified_split(ds, ratios, seed, {.strict = strict});
+        if (arg.count("--group-col")) {  // rows sharing a non-empty value of this column stay in one part
+            const std::size_t gc = table.column(arg["--group-col"]);
+            for (const auto& row : table.rows) opt.group_keys.push_back(row[gc]);
+        }
+        const rgrid::Split split = rgrid::stratified_split(ds, ratios, seed, opt);
 
         const fs::path out = arg["--out"];
         fs::create_directories(out);
@@ -88,6 +93,8 @@ int main(int argc, char** argv) {
                       {"ratios", {{"train", ratios.train}, {"validation", ratios.validation}, {"test", ratios.test}}},
                       {"sizes", {{"train", split.train.size()}, {"validation", split.validation.size()}, {"test", split.test.size()}}},
                       {"label_names", ds.label_names}, {"counts", counts},
+                      {"grouping", {{"exact_duplicates", opt.group_duplicates}, {"near_duplicates", opt.group_near_duplicates},
+                                    {"group_col", arg.count("--group-col") ? arg["--group-col"] : ""}}},
                       {"duplicate_groups", split.duplicate_groups}, {"warnings", split.warnings}};
         std::ofstream(out / "split.json") << j.dump(2) << "\n";
 
@@ -101,7 +108,8 @@ int main(int argc, char** argv) {
         }
         std::printf("%-20s %8zu %8zu %8zu %8zu\n", "all", tot[0], tot[1], tot[2], tot[0] + tot[1] + tot[2]);
         if (split.duplicate_groups)
-            std::printf("%zu texts occur more than once; each is kept within one part\n", split.duplicate_groups);
+            std::printf("%zu groups of linked rows (duplicates%s) are each kept within one part\n", split.duplicate_groups,
+                        opt.group_near_duplicates || !opt.group_keys.empty() ? ", near-duplicates or group keys" : "");
         for (const auto& w : split.warnings) std::fprintf(stderr, "rgrid-split: warning: %s\n", w.c_str());
         std::printf("wrote %s/{train,val,test}.csv and split.json (seed %llu, %s)\n", out.string().c_str(),
                     static_cast<unsigned long long>(seed), arg["--ratios"].c_str());

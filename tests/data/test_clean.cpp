@@ -65,6 +65,12 @@ TEST(Clean, ControlCharactersAloneAreNotWhitespaceChanges) {
     EXPECT_EQ(r.whitespace_changed_rows, 1u);  // only the double space
 }
 
+TEST(Clean, NearDuplicateKey) {
+    EXPECT_EQ(near_duplicate_key("Order #123: 50% OFF!"), "orderoff");
+    EXPECT_EQ(near_duplicate_key("WIN $100 now"), near_duplicate_key("win 2,000  NOW!!"));
+    EXPECT_EQ(near_duplicate_key("caf\xc3\xa9 42"), "caf\xc3\xa9");  // non-ASCII kept
+}
+
 TEST(Clean, Utf8RepairsAreReported) {
     CsvTable t = parse_csv("text,label\nok \xff,a\nfine,b\n", "u");
     CleanReport r = clean(t).report;

@@ -127,6 +127,15 @@ TEST(Eda, WithoutTokenizerAndRenderings) {
         << eda::to_text(t);
 }
 
+TEST(Eda, NearDuplicatesCounted) {
+    Dataset ds;
+    ds.label_names = {"s"};
+    ds.examples = {{"Win 100 now", "s"}, {"other text", "s"}, {"WIN 2,000 now!", "s"}, {"win 5 now", "s"}};
+    eda::Report r = eda::analyze(ds, nullptr);
+    EXPECT_EQ(r.classes[0].near_duplicates, 2u);  // the 3rd and 4th repeat the 1st's letters
+    EXPECT_EQ(eda::to_json(r)["all"]["near_duplicates"], 2);
+}
+
 TEST(Eda, BadOptionsAreErrors) {
     eda::Options o;
     o.stride = 510;

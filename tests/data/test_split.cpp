@@ -1,6 +1,7 @@
 // stratified_split: exact largest-remainder counts, determinism, duplicate grouping, tiny classes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -79,6 +80,34 @@ TEST(Split, DuplicateTextsNeverStraddleParts) {
         }
     EXPECT_EQ(s.train.size() + s.validation.size() + s.test.size(), ds.size());
     EXPECT_NEAR(double(s.test.size()), 26.0, 2.0);  // groups of 2 may overshoot by one
+}
+
+TEST(Split, NearDuplicatesAndGroupKeysStayTogether) {
+    Dataset ds;
+    ds.label_names = {"ham", "spam"};
+    for (int i = 0; i < 40; ++i) ds.examples.push_back({"note " + std::string(1, char('a' + i % 26)) + std::to_string(i / 26), "ham"});
+    for (int i = 0; i < 30; ++i) ds.examples.push_back({"WIN $" + std::to_string(100 * i) + " now!", "spam"});  // one template
+    const std::vector<std::size_t>* parts[3];
+    auto part_of = [&](const Split& s, std::size_t row) {
+        parts[0] = &s.train; parts[1] = &s.validation; parts[2] = &s.test;
+        for (int p = 0; p < 3; ++p)
+            if (std::find(parts[p]->begin(), parts[p]->end(), row) != parts[p]->end()) return p;
+        return -1;
+    };
+    Split plain = stratified_split(ds, {}, 3);
+    EXPECT_EQ(count_label(ds, plain.test, "spam"), 3u);  // the template is split 24/3/3
+    Split near = stratified_split(ds, {}, 3, {.group_near_duplicates = true});
+    for (std::size_t i = 41; i < 70; ++i) EXPECT_EQ(part_of(near, i), part_of(near, 40)) << i;
+    EXPECT_FALSE(near.warnings.empty());  // a 30-row group overshoots its class's share
+    EXPECT_EQ(near.train.size() + near.validation.size() + near.test.size(), ds.size());
+
+    SplitOptions by_sender;
+    for (std::size_t i = 0; i < ds.size(); ++i) by_sender.group_keys.push_back(i < 40 ? "sender" + std::to_string(i % 10) : "");
+    Split grouped = stratified_split(ds, {}, 5, by_sender);
+    for (std::size_t i = 0; i < 40; ++i) EXPECT_EQ(part_of(grouped, i), part_of(grouped, i % 10)) << i;
+    EXPECT_EQ(count_label(ds, grouped.test, "spam"), 3u);  // empty keys group nothing
+    by_sender.group_keys.pop_back();
+    EXPECT_THROW(stratified_split(ds, {}, 5, by_sender), Error);
 }
 
 TEST(Split, TinyClassWarnsOrFailsWhenStrict) {

@@ -102,6 +102,21 @@ inline std::string clean_text(std::string_view in, bool one_line = false, std::s
     return out;
 }
 
+/// Key under which near-duplicate texts coincide: letters only (ASCII letters lower-cased,
+/// non-ASCII characters kept), digits, punctuation and whitespace dropped. Two texts with the
+/// same key differ only in numbers, punctuation or spacing (e.g. one spam template sent twice).
+/// Example: `near_duplicate_key("Order #123: 50% OFF!")` == "orderoff".
+inline std::string near_duplicate_key(std::string_view s) {
+    std::string k;
+    k.reserve(s.size());
+    for (char ch : s) {
+        const unsigned char c = static_cast<unsigned char>(ch);
+        if (c >= 0x80) k += ch;
+        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') k += static_cast<char>(c | 0x20);
+    }
+    return k;
+}
+
 namespace detail {
 // `s` without the characters clean_text removes as controls (whitespace kept as is).
 inline std::string remove_controls(std::string_view s) {

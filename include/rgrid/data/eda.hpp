@@ -68,6 +68,7 @@ struct ClassStats {
     Histogram window_hist;             ///< windows per text
     std::size_t unk_tokens = 0, texts_with_unk = 0;
     std::size_t short_texts = 0;       ///< under Options::short_words words
+    std::size_t near_duplicates = 0;   ///< texts whose near_duplicate_key equals an earlier text's
     std::size_t non_ascii_texts = 0, cjk_texts = 0, replacement_char_texts = 0;
     std::vector<Term> top_terms;
 };
@@ -255,6 +256,7 @@ inline Report analyze(const Dataset& ds, const BertTokenizer* tokenizer, const C
 
     // Per-text statistics and per-class document frequencies of terms, in parallel.
     std::vector<detail::TextStats> stats(N);
+    std::vector<std::string> keys(N);  // near-duplicate keys
     const std::size_t parts = std::max<std::size_t>(1, num_threads());
     std::vector<std::unordered_map<std::string, std::vector<std::uint32_t>>> df_part(parts);
     std::atomic<std::size_t> next{0};
@@ -267,6 +269,7 @@ inline Report analyze(const Dataset& ds, const BertTokenizer* tokenizer, const C
             for (std::size_t i; (i = next.fetch_add(1)) < N;) {
                 const std::string& text = ds.examples[i].text;
                 stats[i] = detail::measure(text);
+                keys[i] = near_duplicate_key(text);
                 if (tokenizer) {
                     ids.clear();
                     tokenizer->append_ids(text, ids, false);
@@ -289,6 +292,13 @@ inline Report analyze(const Dataset& ds, const BertTokenizer* tokenizer, const C
             for (std::size_t k = 0; k < K; ++k) d[k] += v[k];
         }
 
+    std::vector<char> near_dup(N, 0);
+    {
+        std::unordered_set<std::string_view> seen_keys;
+        seen_keys.reserve(N);
+        for (std::size_t i = 0; i < N; ++i) near_dup[i] = !seen_keys.insert(keys[i]).second;
+    }
+
     const std::size_t content = opt.max_length - 2;
     const std::vector<std::size_t> counts = ds.class_counts();
     auto build = [&](const std::string& name, auto&& member) {
@@ -302,6 +312,7 @@ inline Report analyze(const Dataset& ds, const BertTokenizer* tokenizer, const C
             chars.push_back(s.chars);
             words.push_back(s.words);
             c.short_texts += s.words < opt.short_words;
+            c.near_duplicates += near_dup[i] != 0;
             c.non_ascii_texts += s.non_ascii;
             c.cjk_texts += s.cjk;
             c.replacement_char_texts += s.fffd;
@@ -413,6 +424,11 @@ inline Report analyze(const Dataset& ds, const BertTokenizer* tokenizer, const C
     if (K < 2) r.notes.push_back("Fewer than two labels: a classifier needs at least two classes.");
     if (cleaning.conflicting_texts > 0)
         r.notes.push_back(rgrid::detail::concat(cleaning.conflicting_texts, " text(s) occur with different labels: check the labelling."));
+    if (rep.all.near_duplicates > 0)
+        r.notes.push_back(rgrid::detail::concat(
+            rep.all.near_duplicates, " text(s) are near-duplicates of an earlier text (same letters; numbers, punctuation "
+            "and spacing aside): a plain split can put such pairs in train and test and inflate scores "
+            "(rgrid-split --group-near-duplicates keeps them together)."));
     if (rep.all.short_texts > 0)
         r.notes.push_back(rgrid::detail::concat(rep.all.short_texts, " text(s) have under ", opt.short_words,
                                          " words: little signal; consider dropping them."));
@@ -432,7 +448,7 @@ inline json to_json(const Report& r) {
     auto hist = [](const Histogram& h) { return json{{"edges", h.edges}, {"counts", h.counts}}; };
     auto cls = [&](const ClassStats& c) {
         json j{{"label", c.label}, {"rows", c.rows}, {"share", c.share}, {"chars", summary(c.chars)},
-               {"words", summary(c.words)}, {"words_histogram", hist(c.word_hist)}, {"short_texts", c.short_texts},
+               {"words", summary(c.words)}, {"words_histogram", hist(c.word_hist)}, {"short_texts", c.short_texts}, {"near_duplicates", c.near_duplicates},
                {"non_ascii_texts", c.non_ascii_texts}, {"cjk_texts", c.cjk_texts},
                {"replacement_char_texts", c.replacement_char_texts}};
         if (r.has_tokens) {

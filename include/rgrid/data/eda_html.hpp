@@ -415,11 +415,15 @@ footer{color:#5b6575;font-size:13px}
 
     // 8 content.
     o << "<section id=\"content\"><h2>" << (r.has_tokens ? "8" : "6")
-      << " · Content checks</h2><table><tr><th>label</th><th class=\"n\">texts under " << r.options.short_words
-      << " words</th><th class=\"n\">non-ASCII</th><th class=\"n\">CJK</th><th class=\"n\">with U+FFFD</th>"
+      << " · Content checks</h2><p class=\"what\">Per class: very short texts (little signal); near-duplicates (same "
+         "letters as an earlier text once digits, punctuation and spacing are ignored: template mail, re-sends); texts with "
+         "non-ASCII and with Chinese/Japanese/Korean characters; texts containing U+FFFD (undecodable bytes); texts that "
+         "WordPiece maps partly to [UNK] (overlong words, symbols outside the vocabulary).</p><table><tr><th>label</th><th class=\"n\">texts under " << r.options.short_words
+      << " words</th><th class=\"n\">near-duplicates</th><th class=\"n\">non-ASCII</th><th class=\"n\">CJK</th><th class=\"n\">with U+FFFD</th>"
       << (r.has_tokens ? "<th class=\"n\">texts with [UNK]</th><th class=\"n\">[UNK] tokens</th>" : "") << "</tr>";
     auto crow = [&](const ClassStats& s) {
         o << "<tr><td>" << esc(s.label) << "</td><td class=\"n\">" << num(static_cast<double>(s.short_texts))
+          << "</td><td class=\"n\">" << num(static_cast<double>(s.near_duplicates))
           << "</td><td class=\"n\">" << num(static_cast<double>(s.non_ascii_texts)) << "</td><td class=\"n\">"
           << num(static_cast<double>(s.cjk_texts)) << "</td><td class=\"n\">" << num(static_cast<double>(s.replacement_char_texts))
           << "</td>";

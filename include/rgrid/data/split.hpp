@@ -2,7 +2,8 @@
 // Stratified train/validation/test split (sklearn's train_test_split(stratify=...) idea,
 // with exact largest-remainder counts): per class, each part gets its exact share rounded
 // by the largest-remainder method, so every count is within 1 of n_class × ratio.
-// Deterministic for a seed. Rows with the same exact text form one group that goes to one
+// Deterministic for a seed. Rows with the same exact text (optionally: the same
+// near-duplicate key, or the same caller-given group key) form one group that goes to one
 // part, so a duplicated text never lands in both train and test.
 #include <algorithm>
 #include <array>
@@ -16,6 +17,7 @@
 
 #include "rgrid/core/error.hpp"
 #include "rgrid/core/rng.hpp"
+#include "rgrid/data/clean.hpp"
 #include "rgrid/data/dataset.hpp"
 
 namespace rgrid {
@@ -30,13 +32,16 @@ struct SplitRatios {
 struct Split {
     std::vector<std::size_t> train, validation, test;
     std::vector<std::string> warnings;  ///< classes too small for every part, groups that overshoot a share
-    std::size_t duplicate_groups = 0;   ///< texts occurring more than once (kept together)
+    std::size_t duplicate_groups = 0;   ///< groups of more than one row (kept together)
 };
 
-/// Extra switches. `strict`: a class too small for every part with a non-zero ratio is an error.
+/// Extra switches. Rows linked by any active grouping go to one part together.
+/// Example: `stratified_split(ds, {}, 42, {.strict = true, .group_near_duplicates = true})`.
 struct SplitOptions {
-    bool strict = false;
-    bool group_duplicates = true;
+    bool strict = false;                  ///< a class too small for every part is an error, not a warning
+    bool group_duplicates = true;         ///< rows with the same exact text stay together
+    bool group_near_duplicates = false;   ///< rows with the same near_duplicate_key stay together
+    std::vector<std::string> group_keys;  ///< optional, one per example (sender, thread, source document…); equal non-empty keys stay together
 };
 
 /// Counts per part for `n` items: floor of each exact share, then the leftover items go to
@@ -97,16 +102,38 @@ inline Split stratified_split(const Dataset& ds, SplitRatios ratios, std::uint64
     const std::size_t K = ds.num_labels();
     Split out;
 
-    // Groups: rows sharing one exact text; a group belongs to the class of its first row.
+    // Groups: rows linked by an exact text, a near-duplicate key or a group key (union–find);
+    // a group belongs to the class of its first row.
+    RGRID_CHECK(opt.group_keys.empty() || opt.group_keys.size() == ds.size(), "stratified_split: group_keys has ",
+                opt.group_keys.size(), " entries for ", ds.size(), " examples");
+    std::vector<std::size_t> parent(ds.size());
+    for (std::size_t i = 0; i < ds.size(); ++i) parent[i] = i;
+    auto find = [&](std::size_t i) {
+        while (parent[i] != i) i = parent[i] = parent[parent[i]];
+        return i;
+    };
+    auto link_by = [&](auto&& key_of) {
+        std::unordered_map<std::string, std::size_t> first;
+        first.reserve(ds.size());
+        for (std::size_t i = 0; i < ds.size(); ++i) {
+            auto [it, inserted] = first.try_emplace(key_of(i), i);
+            if (!inserted) {
+                const std::size_t a = find(it->second), b = find(i);
+                if (a != b) parent[std::max(a, b)] = std::min(a, b);  // the root is the group's first row
+            }
+        }
+    };
+    if (opt.group_duplicates) link_by([&](std::size_t i) { return ds.examples[i].text; });
+    if (opt.group_near_duplicates) link_by([&](std::size_t i) { return near_duplicate_key(ds.examples[i].text); });
+    if (!opt.group_keys.empty())
+        link_by([&](std::size_t i) { return opt.group_keys[i].empty() ? "\x01row" + std::to_string(i) : opt.group_keys[i]; });
     std::vector<std::vector<std::size_t>> groups;
     {
-        std::unordered_map<std::string_view, std::size_t> group_of;
-        group_of.reserve(ds.size());
+        std::vector<std::size_t> group_of(ds.size());
         for (std::size_t i = 0; i < ds.size(); ++i) {
-            if (!opt.group_duplicates) { groups.push_back({i}); continue; }
-            auto [it, inserted] = group_of.try_emplace(ds.examples[i].text, groups.size());
-            if (inserted) groups.push_back({i});
-            else groups[it->second].push_back(i);
+            const std::size_t root = find(i);
+            if (root == i) { group_of[i] = groups.size(); groups.push_back({i}); }
+            else groups[group_of[root]].push_back(i);
         }
     }
     std::vector<std::vector<std::size_t>> class_groups(K);  // group ids per class
@@ -148,9 +175,9 @@ inline Split stratified_split(const Dataset& ds, SplitRatios ratios, std::uint64
                 if (r[p] > 0 && (best < 0 || need[p] > need[best])) best = p;
             const auto size = static_cast<std::ptrdiff_t>(groups[g].size());
             if (size > need[best] && size > 1)
-                out.warnings.push_back(detail::concat("class '", name, "': a text repeated ", size,
-                                                      " times overshoots the ", part_name[best],
-                                                      " share (duplicates are kept together)"));
+                out.warnings.push_back(detail::concat("class '", name, "': a group of ", size,
+                                                      " rows overshoots the ", part_name[best],
+                                                      " share (grouped rows are kept together)"));
             need[best] -= size;
             for (std::size_t i : groups[g]) parts[best]->push_back(i);
         }
