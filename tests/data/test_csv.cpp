@@ -110,6 +110,13 @@ TEST(Csv, WriteThenReadRoundTrips) {
     std::ostringstream os;
     write_csv(os, t);
     EXPECT_EQ(os.str(), "text,label\r\n\"a, \"\"b\"\"\nc\",x\r\n,y\r\nplain,\"z\r\"\r\n");
+    CsvTable one;  // a one-column table with an empty field must not turn into a blank line
+    one.header = {"text"};
+    one.rows = {{""}, {"x"}};
+    std::ostringstream os1;
+    write_csv(os1, one);
+    EXPECT_EQ(os1.str(), "text\r\n\"\"\r\nx\r\n");
+    EXPECT_EQ(parse_csv(os1.str()).rows, one.rows);
     const auto path = std::filesystem::temp_directory_path() / "rgrid_csv_roundtrip.csv";
     write_csv(path.string(), t);
     CsvTable back = read_csv(path.string());
