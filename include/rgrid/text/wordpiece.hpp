@@ -158,7 +158,7 @@ private:
             const std::string& tok = vocab.token(static_cast<TokenId>(id));
             if (tok.empty()) continue;
             const std::uint32_t node = insert(edges, tok);
-            terminal_[node] = vocab.find(tok).value();  // duplicates: the id lookup uses
+            terminal_[node] = vocab.find(tok).value();  // a duplicated token maps to the id Vocab::find gives
             max_depth_ = std::max(max_depth_, tok.size());
         }
         RGRID_CHECK(edges.size() < (1u << 24), "WordPiece: vocabulary trie too large (", edges.size(), " nodes)");
