@@ -194,7 +194,7 @@ TEST(OpsForward, DropoutKeepsAboutOneMinusPScaledAndIsThreadCountIndependent) {
     rgrid::set_num_threads(threads);
     EXPECT_EQ(max_abs_diff(y1.value(), y2.value()), 0.0);
     EXPECT_EQ(r1, r2);
-    EXPECT_EQ(r1.counter(), n);  // the stream advanced by one draw per element
+    EXPECT_EQ(r1.counter(), n / 4);  // the stream advanced by one draw per 4 elements
     std::size_t kept = 0;
     for (float v : y1.value()) {
         if (v != 0.f) {
@@ -208,6 +208,9 @@ TEST(OpsForward, DropoutKeepsAboutOneMinusPScaledAndIsThreadCountIndependent) {
     EXPECT_GT(max_abs_diff(y1.value(), y3.value()), 0.0);
     Var<float> xv(x);
     EXPECT_EQ(dropout(xv, 0.f, r1).node(), xv.node());
+    auto all = dropout(xv, 1.f, r1);  // p == 1 drops everything (torch gives zeros too)
+    EXPECT_EQ(rgrid::ops::sum(all).value()(), 0.f);
+    EXPECT_THROW(dropout(xv, 1.5f, r1), rgrid::Error);
 }
 
 TEST(OpsForward, AttentionDropoutIsThreadCountIndependent) {
@@ -222,7 +225,7 @@ TEST(OpsForward, AttentionDropoutIsThreadCountIndependent) {
     auto b = attention(Var<float>(q), Var<float>(k), Var<float>(v), mask, 2, 0.5f, &r2);
     rgrid::set_num_threads(threads);
     EXPECT_EQ(max_abs_diff(a.value(), b.value()), 0.0);
-    EXPECT_EQ(r1.counter(), 2u * 2 * 16 * 16);
+    EXPECT_EQ(r1.counter(), 2u * 2 * 16 * 16 / 4);
     auto c = attention(Var<float>(q), Var<float>(k), Var<float>(v), mask, 2, 0.f);
     EXPECT_GT(max_abs_diff(a.value(), c.value()), 1e-3);
 }

@@ -1,7 +1,7 @@
 #pragma once
 // Vectorized float exp and erf for the GELU and softmax loops (std::exp/std::erf on float
 // are scalar library calls, ~10× slower there). Written with GCC/Clang vector extensions
-// (8 lanes; AVX2 with -march=native, pairs of SSE ops otherwise) so vectorization never
+// (f8: 8 lanes with AVX, 4 otherwise; names say 8 for short) so vectorization never
 // depends on compiler flags such as -fno-math-errno. Double keeps the exact library
 // functions, so the double-precision gradient checks see exact math.
 //   exp: x = n·ln2 + r, |r| ≤ ln2/2, degree-6 Taylor polynomial, 2ⁿ through the exponent
@@ -16,10 +16,16 @@
 
 namespace rgrid::detail {
 
-using f8 = float __attribute__((vector_size(32)));
-using i8 = std::int32_t __attribute__((vector_size(32)));
+// 8 lanes with AVX, else 4 (SSE/NEON): never a vector type the target cannot pass in registers.
+#if defined(__AVX__)
+inline constexpr std::size_t kLanes = 8;
+#else
+inline constexpr std::size_t kLanes = 4;
+#endif
+using f8 = float __attribute__((vector_size(kLanes * sizeof(float))));
+using i8 = std::int32_t __attribute__((vector_size(kLanes * sizeof(std::int32_t))));
 
-inline f8 splat(float v) { return f8{v, v, v, v, v, v, v, v}; }
+inline f8 splat(float v) { return f8{} + v; }
 inline f8 load8(const float* p) {
     f8 v;
     std::memcpy(&v, p, sizeof v);
@@ -28,10 +34,9 @@ inline f8 load8(const float* p) {
 inline void store8(float* p, f8 v) { std::memcpy(p, &v, sizeof v); }
 // mask ? a : b, lane-wise (mask lanes are all-ones or zero, as comparisons give).
 inline f8 select8(i8 mask, f8 a, f8 b) { return (f8)(((i8)a & mask) | ((i8)b & ~mask)); }
-inline f8 abs8(f8 x) { return (f8)((i8)x & (i8){0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff}); }
+inline f8 abs8(f8 x) { return (f8)((i8)x & (i8{} + 0x7fffffff)); }
 inline f8 copysign8(f8 mag, f8 sgn) {
-    const std::int32_t s = std::int32_t(0x80000000u);
-    const i8 sign = {s, s, s, s, s, s, s, s};
+    const i8 sign = i8{} + std::int32_t(0x80000000u);
     return (f8)(((i8)mag & ~sign) | ((i8)sgn & sign));
 }
 
@@ -66,9 +71,9 @@ inline f8 erf8_with_exp(f8 x, f8 e) {
 template <class K>
 void map8(const float* x, float* y, std::size_t n, K k) {
     std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) store8(y + i, k(load8(x + i)));
+    for (; i + kLanes <= n; i += kLanes) store8(y + i, k(load8(x + i)));
     if (i < n) {
-        float buf[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        float buf[kLanes] = {};
         std::memcpy(buf, x + i, (n - i) * sizeof(float));
         store8(buf, k(load8(buf)));
         std::memcpy(y + i, buf, (n - i) * sizeof(float));

@@ -27,12 +27,13 @@ T exp_shift_sum(T* x, std::size_t n, T mx) {
         using namespace rgrid::detail;
         f8 acc = splat(0.f);
         std::size_t j = 0;
-        for (; j + 8 <= n; j += 8) {
+        for (; j + kLanes <= n; j += kLanes) {
             const f8 e = exp8(load8(x + j) - mx);
             store8(x + j, e);
             acc += e;
         }
-        float s = acc[0] + acc[1] + acc[2] + acc[3] + acc[4] + acc[5] + acc[6] + acc[7];
+        float s = 0;
+        for (std::size_t l = 0; l < kLanes; ++l) s += acc[l];
         for (; j < n; ++j) s += (x[j] = exp_approx(x[j] - mx));
         return s;
     } else {
@@ -79,12 +80,12 @@ void gelu_backward(const T* x, const T* g, T* dx, std::size_t n, bool fresh) {
             return gv * (cdf + v * e * float(kInvSqrt2Pi));
         };
         std::size_t i = 0;
-        for (; i + 8 <= n; i += 8) {
+        for (; i + kLanes <= n; i += kLanes) {
             const f8 d = grad(load8(x + i), load8(g + i));
             store8(dx + i, fresh ? d : d + load8(dx + i));
         }
         if (i < n) {
-            float xb[8] = {0, 0, 0, 0, 0, 0, 0, 0}, gb[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            float xb[kLanes] = {}, gb[kLanes] = {};
             std::memcpy(xb, x + i, (n - i) * sizeof(float));
             std::memcpy(gb, g + i, (n - i) * sizeof(float));
             store8(xb, grad(load8(xb), load8(gb)));
@@ -132,6 +133,24 @@ void for_each_head(std::size_t BH, F&& fn) {
 }
 // Grain in rows for a row-wise kernel over rows of length n.
 inline std::size_t row_grain(std::size_t n) { return std::max<std::size_t>(1, rgrid::detail::kElemGrain / std::max<std::size_t>(n, 1)); }
+// Backward of a last-dim op from its output: for each row, row_fn(g_row, y_row, n, emit)
+// computes row statistics and calls emit(v) with v(j) = the row's dx[j]; emit writes or adds.
+template <class T, class RowFn>
+void rowwise_backward(rgrid::detail::Node<T>& xn, const rgrid::detail::Node<T>& out, std::size_t rows, std::size_t n, RowFn row_fn) {
+    bool fresh = false;
+    T* dx = xn.grad_for_accumulate(fresh).data();
+    const T* g = out.grad.data();
+    const T* yv = out.value.data();
+    parallel_for(rows, row_grain(n), [&](std::size_t rb, std::size_t re) {
+        for (std::size_t r = rb; r < re; ++r) {
+            T* d = dx + r * n;
+            row_fn(g + r * n, yv + r * n, n, [&](auto v) {
+                if (fresh) for (std::size_t j = 0; j < n; ++j) d[j] = v(j);
+                else for (std::size_t j = 0; j < n; ++j) d[j] += v(j);
+            });
+        }
+    });
+}
 }  // namespace detail_fused
 
 /// GELU, exact (erf) form as in HF BERT: y = x·Φ(x). https://pytorch.org/docs/stable/generated/torch.nn.GELU.html
@@ -165,20 +184,10 @@ Var<T> softmax(const Var<T>& x) {
         for (std::size_t r = rb; r < re; ++r) detail_fused::softmax_row(yp + r * n, n);
     });
     return make_op<T>("softmax", std::move(y), {x}, [xn = x.node_ptr(), n, rows](rgrid::detail::Node<T>& out) {
-        bool fresh = false;
-        T* dx = xn->grad_for_accumulate(fresh).data();
-        const T* g = out.grad.data();
-        const T* yv = out.value.data();
-        parallel_for(rows, detail_fused::row_grain(n), [&](std::size_t rb, std::size_t re) {
-            for (std::size_t r = rb; r < re; ++r) {
-                const T* gr = g + r * n;
-                const T* yr = yv + r * n;
-                T* d = dx + r * n;
-                T dot = 0;
-                for (std::size_t j = 0; j < n; ++j) dot += gr[j] * yr[j];
-                if (fresh) for (std::size_t j = 0; j < n; ++j) d[j] = yr[j] * (gr[j] - dot);
-                else for (std::size_t j = 0; j < n; ++j) d[j] += yr[j] * (gr[j] - dot);
-            }
+        detail_fused::rowwise_backward(*xn, out, rows, n, [](const T* gr, const T* yr, std::size_t m, auto&& emit) {
+            T dot = 0;
+            for (std::size_t j = 0; j < m; ++j) dot += gr[j] * yr[j];
+            emit([=](std::size_t j) { return yr[j] * (gr[j] - dot); });
         });
     });
 }
@@ -205,20 +214,10 @@ Var<T> log_softmax(const Var<T>& x) {
         }
     });
     return make_op<T>("log_softmax", std::move(y), {x}, [xn = x.node_ptr(), n, rows](rgrid::detail::Node<T>& out) {
-        bool fresh = false;
-        T* dx = xn->grad_for_accumulate(fresh).data();
-        const T* g = out.grad.data();
-        const T* yv = out.value.data();
-        parallel_for(rows, detail_fused::row_grain(n), [&](std::size_t rb, std::size_t re) {
-            for (std::size_t r = rb; r < re; ++r) {
-                const T* gr = g + r * n;
-                const T* yr = yv + r * n;
-                T* d = dx + r * n;
-                T gs = 0;
-                for (std::size_t j = 0; j < n; ++j) gs += gr[j];
-                if (fresh) for (std::size_t j = 0; j < n; ++j) d[j] = gr[j] - rgrid::detail::fast_exp(yr[j]) * gs;
-                else for (std::size_t j = 0; j < n; ++j) d[j] += gr[j] - rgrid::detail::fast_exp(yr[j]) * gs;
-            }
+        detail_fused::rowwise_backward(*xn, out, rows, n, [](const T* gr, const T* yr, std::size_t m, auto&& emit) {
+            T gs = 0;
+            for (std::size_t j = 0; j < m; ++j) gs += gr[j];
+            emit([=](std::size_t j) { return gr[j] - rgrid::detail::fast_exp(yr[j]) * gs; });
         });
     });
 }
@@ -324,8 +323,8 @@ Var<T> layer_norm(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, T e
 /// Inverted dropout: zero each element with probability p, scale the rest by 1/(1−p).
 /// https://pytorch.org/docs/stable/generated/torch.nn.functional.dropout.html
 /// Returns x itself when p == 0 (the caller decides training vs eval). The keep mask
-/// comes from rng's counter-based stream (element i uses draw counter+i; the rng then
-/// skips numel draws), so it does not depend on the thread count.
+/// comes from rng's counter-based stream (element i uses 16 bits of draw counter + i/4;
+/// the rng then skips ⌈numel/4⌉ draws), so it does not depend on the thread count.
 /// Example: `auto h = training ? ops::dropout(x, 0.1f, rng) : x;`
 template <class T>
 Var<T> dropout(const Var<T>& x, T p, Rng& rng) {
@@ -340,12 +339,10 @@ Var<T> dropout(const Var<T>& x, T p, Rng& rng) {
     std::uint8_t* kp = saved_keep->data();
     const std::uint64_t base = rng.counter();
     parallel_for(n, rgrid::detail::kElemGrain, [&](std::size_t b, std::size_t e) {
-        for (std::size_t i = b; i < e; ++i) {
-            kp[i] = Rng::to_unit<T>(rng.at(base + i)) >= p;
-            yp[i] = kp[i] ? xp[i] * keep_scale : T(0);
-        }
+        rgrid::detail::dropout_mask(rng, base, b, e, double(p), kp);
+        for (std::size_t i = b; i < e; ++i) yp[i] = kp[i] ? xp[i] * keep_scale : T(0);
     });
-    rng.skip(n);
+    rng.skip(rgrid::detail::dropout_draws(n));
     return make_op<T>("dropout", std::move(y), {x}, [xn = x.node_ptr(), saved_keep, keep_scale](rgrid::detail::Node<T>& out) {
         const T* g = out.grad.data();
         const std::uint8_t* k = saved_keep->data();
@@ -461,8 +458,8 @@ Var<T> cross_entropy(const Var<T>& logits, const IndexTensor& labels, const Tens
 /// The products are per-(batch, head) GEMMs on strided views (leading dim H, no permute
 /// copies); scale + mask + softmax + dropout are one pass over the score rows; the (b, h)
 /// pairs run in parallel, each with single-threaded GEMMs. Backward uses saved_probs
-/// (B, NH, T, T) and saved_keep (the dropout mask; element i of (B, NH, T, T) uses draw
-/// counter+i of rng, which then skips B·NH·T·T draws: thread-count independent).
+/// (B, NH, T, T) and saved_keep (the dropout mask over (B, NH, T, T), drawn like
+/// ops::dropout's: thread-count independent).
 /// A row whose keys are all -inf gets zero probabilities (no NaN).
 /// Example: `auto ctx = ops::attention(q, k, v, ext_mask, cfg.num_attention_heads, 0.1f, &rng);`
 template <class T>
@@ -504,17 +501,13 @@ Var<T> attention(const Var<T>& q, const Var<T>& k, const Var<T>& v, const Tensor
             if (m)
                 for (std::size_t j = 0; j < Tn; ++j) row[j] += m[j];
             detail_fused::softmax_row(row, Tn);
-            if (d.drop) {
-                std::uint8_t* kr = keep + bh * TT + i * Tn;
-                const std::uint64_t c0 = base + bh * TT + i * Tn;
-                for (std::size_t j = 0; j < Tn; ++j) kr[j] = Rng::to_unit<T>(rng->at(c0 + j)) >= dropout_p;
-            }
+            if (d.drop) rgrid::detail::dropout_mask(*rng, base, bh * TT + i * Tn, bh * TT + (i + 1) * Tn, double(dropout_p), keep);
         }
         // context_bh (T, HS) = dropout(P_bh) (T, T) · V_bh (T, HS), written into (B, T, H) at stride H
         const T* a = d.drop ? d.dropped(pbh, keep + bh * TT, rgrid::detail::scratch<T>(TT, 0)) : pbh;
         gemm(Trans::No, Trans::No, Tn, d.HS, Tn, T(1), a, Tn, d.head(vp, bh), H, T(0), d.head(cp, bh), H);
     });
-    if (d.drop) rng->skip(BH * TT);
+    if (d.drop) rng->skip(rgrid::detail::dropout_draws(BH * TT));
     return make_op<T>(
         "attention", std::move(ctx), {q, k, v},
         [qn = q.node_ptr(), kn = k.node_ptr(), vn = v.node_ptr(), saved_probs, saved_keep, d](rgrid::detail::Node<T>& out) {
