@@ -103,6 +103,14 @@ def main():
     for (op, d), n in count.most_common():
         ks = ", ".join(f"{k} {100 * v / n:.0f}%" for k, v in kinds[(op, d)].most_common())
         print(f"{op:<30} {d:<4} {100 * n / total:5.1f}%   {ks}")
+    by_op = collections.Counter()
+    for (op, _), n in count.items():
+        by_op[op] += n
+    print("\nby op (all passes and threads): " + ", ".join(f"{op} {100 * n / total:.1f}%" for op, n in by_op.most_common()))
+    by_kind = collections.Counter()
+    for ks in kinds.values():
+        by_kind.update(ks)
+    print("by leaf kind: " + ", ".join(f"{k} {100 * n / total:.1f}%" for k, n in by_kind.most_common()))
     print(f"{total} samples (plus {setup} in model construction, left out)")
 
 
