@@ -261,7 +261,8 @@ footer{color:#5b6575;font-size:13px}
           << "</div></div>"
           << "<div class=\"card\"><div class=\"k\">longer than " << limit << " tokens</div><div class=\"v\">"
           << pct(r.rows ? static_cast<double>(r.all.over_limit) / static_cast<double>(r.rows) : 0) << "</div><div class=\"k\">"
-          << num(static_cast<double>(r.all.over_limit)) << " texts need more than one window</div></div>"
+          << num(static_cast<double>(r.all.over_limit)) << (r.all.over_limit == 1 ? " text needs" : " texts need")
+          << " more than one window</div></div>"
           << "<div class=\"card hl\"><div class=\"k\">recommended</div><div class=\"v\">max_length " << rec.max_length
           << "</div><div class=\"k\">stride " << rec.stride << " · " << num(static_cast<double>(rec.total_windows))
           << " windows</div></div>";
