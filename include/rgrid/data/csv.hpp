@@ -159,6 +159,7 @@ inline CsvTable parse_csv(std::string_view in, const std::string& source = "<str
 inline CsvTable read_csv(const std::string& path, CsvReadOptions opt = {}) {
     std::ifstream f(path, std::ios::binary);
     RGRID_CHECK(f.good(), "cannot open '", path, "': ", std::strerror(errno));
+    RGRID_CHECK(!std::filesystem::is_directory(path), "cannot read '", path, "': it is a directory, not a CSV file");
     std::string content;
     f.seekg(0, std::ios::end);
     const auto size = f.tellg();
