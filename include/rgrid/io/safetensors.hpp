@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -215,6 +216,7 @@ inline TensorMap parse(const std::vector<std::byte>& buf, const std::string& sou
 inline TensorMap read(const std::string& path, Metadata* metadata = nullptr) {
     std::ifstream in(path, std::ios::binary | std::ios::ate);
     RGRID_CHECK(in, "safetensors: cannot open ", path);
+    RGRID_CHECK(!std::filesystem::is_directory(path), "safetensors: ", path, " is a directory, not a file");
     const std::streamoff size = in.tellg();
     RGRID_CHECK(size >= 0, "safetensors: cannot size ", path);
     std::vector<std::byte> buf(static_cast<std::size_t>(size));
