@@ -14,7 +14,8 @@ with Hugging Face parameter names, so state_dict() keys are HF's.
                                    schedule, clip_grad_norm_ 1.0)
   verify --out DIR     generate into DIR, then compare DIR with the checked-in goldens next to
                        this script (what CTest runs on every ./test.sh)
-  compare A B          every tensor of the safetensors files in A equals B's (rel 1e-9):
+  compare A B          every tensor of the safetensors files in A equals B's (rel 1e-7, abs 1e-10:
+                       other CPUs/BLAS may round differently in the last bits):
                        proves checked-in goldens are what this PyTorch computes now
   check --checkpoint DIR --logits FILE --io FILE
                        loads an rgrid save_pretrained() directory with strict=True and checks
@@ -359,7 +360,7 @@ def compare(a_dir, b_dir):
             continue
         for k in a:
             x, y = a[k].double(), b[k].double()
-            if x.shape != y.shape or not torch.allclose(x, y, rtol=1e-9, atol=1e-12):
+            if x.shape != y.shape or not torch.allclose(x, y, rtol=1e-7, atol=1e-10):
                 print(f"{fn}: {k} differs (max abs {float((x - y).abs().max()) if x.shape == y.shape else 'shape'})",
                       file=sys.stderr)
                 bad += 1

@@ -224,3 +224,12 @@ TEST(Pretrained, AtomicWriteReplacesWholeFiles) {
     EXPECT_EQ(n, 1u);
     EXPECT_THROW(write_file_atomic(d / "missing-dir/f.json", std::string("x")), Error);
 }
+
+TEST(Pretrained, ClassifierCheckpointLoadsIntoBertModel) {
+    Rng rng(8);
+    BertModel<double> encoder(golden_config(), rng);
+    auto rep = load_state_dict(encoder, golden_weights(), Strict::No);
+    EXPECT_TRUE(rep.missing.empty());
+    EXPECT_EQ(rep.unexpected, (std::vector<std::string>{"classifier.bias", "classifier.weight"}));
+    EXPECT_EQ(encoder.pooler.dense.bias.value(), golden_weights().at("bert.pooler.dense.bias").as<double>());
+}

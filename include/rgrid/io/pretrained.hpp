@@ -133,7 +133,6 @@ LoadReport load_state_dict(Module<T>& module, const safetensors::TensorMap& map,
     auto named = module.named_parameters();
     std::map<std::string, Var<T>*> params(named.begin(), named.end());
     std::set<std::string> loaded;
-    // Does the module have a "bert." prefix that the checkpoint lacks?
     std::vector<std::pair<std::string, std::pair<std::string, const safetensors::StoredTensor*>>> plan;
     for (const auto& [key, t] : map) {
         if (detail::hf_skipped(key)) {
@@ -141,7 +140,9 @@ LoadReport load_state_dict(Module<T>& module, const safetensors::TensorMap& map,
             continue;
         }
         std::string name = detail::hf_rename(key);
-        if (!params.count(name) && params.count("bert." + name)) name = "bert." + name;
+        if (!params.count(name) && params.count("bert." + name)) name = "bert." + name;  // bare BertModel checkpoint
+        if (!params.count(name) && name.rfind("bert.", 0) == 0 && params.count(name.substr(5)))
+            name = name.substr(5);  // a classifier checkpoint loaded into a BertModel
         if (!params.count(name)) {
             rep.unexpected.push_back(key);
             continue;

@@ -288,8 +288,9 @@ public:
 ///   Var<float> loss = ops::cross_entropy(logits, labels); backward(loss);
 template <class T>
 class BertForSequenceClassification : public Module<T> {
+    BertConfig config_;  // declared first: validated before the modules below are built
+
 public:
-    BertConfig config_;  // declared first: initialized before the modules below
     BertModel<T> bert;
     Dropout<T> dropout;
     Linear<T> classifier;  // (K, H)
