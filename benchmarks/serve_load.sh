@@ -2,7 +2,8 @@
 # Load benchmark for rgrid-serve with wrk (Debian): requests/s and p50/p99 latency at 1, 8 and
 # 64 connections, for a short text and a 2,000-word text (POST /predict), on loopback only.
 #
-#   benchmarks/serve_load.sh [--build DIR] [--duration SECONDS] [--threads N] [--out FILE] [MODEL_DIR ...]
+#   benchmarks/serve_load.sh [--build DIR] [--duration SECONDS] [--threads N] [--serve-args "ARGS"]
+#                            [--out FILE] [MODEL_DIR ...]
 #
 # Without MODEL_DIR it benchmarks (1) the tiny test model (2 layers, hidden 32, 32-token windows),
 # (2) a random BERT of the "tiny" preset (2 layers, hidden 128, 512-token windows, stride 128,
@@ -10,19 +11,21 @@
 # runs/*/best. The random models are written by test_serve (ServeModel.SaveTiny). Each
 # (model, text, connections) cell runs wrk for --duration seconds (default 5) after a 1 s
 # warm-up; total time ≈ models × 6 × (duration + 1) s. Prints a Markdown table; --out also
-# writes it to FILE.
+# writes it to FILE. --serve-args adds rgrid-serve flags (e.g. "--parallel-predictions 2
+# --compute-threads 1") to compare configurations.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
-build="$root/build-serve" duration=5 threads=8 out="" models=()
+build="$root/build-serve" duration=5 threads=8 out="" serve_args="" models=()
 while [ $# -gt 0 ]; do
   case $1 in
     --build) build=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --serve-args) serve_args=$2; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) models+=("$1"); shift ;;
   esac
 done
@@ -75,7 +78,9 @@ table="| model | text | connections | requests/s | p50 latency | p99 latency | e
 for model in "${models[@]}"; do
   name=$(basename "$(dirname "$model")")/$(basename "$model")
   case $model in "$work"/*) name="random $(basename "$model")" ;; esac
-  "$serve_bin" --model "$model" --host 127.0.0.1 --port 0 --threads "$threads" >"$work/stdout" 2>"$work/server.log" &
+  # shellcheck disable=SC2086  # serve_args is a list of flags
+  "$serve_bin" --model "$model" --host 127.0.0.1 --port 0 --threads "$threads" $serve_args \
+    >"$work/stdout" 2>"$work/server.log" &
   server_pid=$!
   url=""
   for _ in $(seq 1 600); do
@@ -107,7 +112,7 @@ for model in "${models[@]}"; do
   kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""
 done
 
-header="rgrid-serve --threads $threads, wrk ${duration}s per cell on 127.0.0.1, $(nproc) cores ($(uname -m)), $(date -u +%Y-%m-%dT%H:%MZ)"
+header="rgrid-serve --threads $threads${serve_args:+ $serve_args}, wrk ${duration}s per cell on 127.0.0.1, $(nproc) cores ($(uname -m)), $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "$header"
 echo

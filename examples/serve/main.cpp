@@ -17,12 +17,14 @@ using namespace rgrid;
 
 static const char* kUsage =
     "usage: rgrid-serve --model DIR [--host 127.0.0.1] [--port 8080] [--threads N] [--max-body BYTES]\n"
-    "                   [--compute-threads N]\n"
+    "                   [--parallel-predictions N] [--compute-threads N]\n"
     "  --model DIR          a checkpoint directory (config.json, model.safetensors, vocab.txt)\n"
     "  --host HOST          address to listen on (default 127.0.0.1: this machine only)\n"
     "  --port PORT          default 8080; 0 picks a free port\n"
     "  --threads N          HTTP worker threads, requests served in parallel (default 4)\n"
     "  --max-body BYTES     larger request bodies get 413 (default 1048576)\n"
+    "  --parallel-predictions N  model passes computed at once (default 1; each uses\n"
+    "                       --compute-threads; more help only with more cores than that)\n"
     "  --compute-threads N  threads for the model's matrix products (default: all cores)\n";
 
 static std::size_t number(const std::string& flag, const std::string& v) {
@@ -39,7 +41,7 @@ static std::size_t number(const std::string& flag, const std::string& v) {
 
 int main(int argc, char** argv) try {
     std::map<std::string, std::string> opt{{"--host", "127.0.0.1"}, {"--port", "8080"}, {"--threads", "4"},
-                                           {"--max-body", "1048576"}};
+                                           {"--max-body", "1048576"}, {"--parallel-predictions", "1"}};
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "-h" || a == "--help") return std::cout << kUsage, 0;
@@ -50,7 +52,8 @@ int main(int argc, char** argv) try {
     const std::size_t port = number("--port", opt["--port"]);
     RGRID_CHECK(port <= 65535, "--port must be in [0, 65535], got ", port);
     serve::AppOptions ao{.threads = number("--threads", opt["--threads"]),
-                         .max_body = number("--max-body", opt["--max-body"])};
+                         .max_body = number("--max-body", opt["--max-body"]),
+                         .max_parallel_predictions = number("--parallel-predictions", opt["--parallel-predictions"])};
     if (opt.count("--compute-threads")) set_num_threads(number("--compute-threads", opt["--compute-threads"]));
 
     // Block SIGINT/SIGTERM in every thread (the server threads inherit the mask); this thread
@@ -68,7 +71,8 @@ int main(int argc, char** argv) try {
     const auto info = app.info();
     std::cerr << "[serve] " << predictor->labels().size() << " labels, windows of " << info["max_length"]
               << " tokens (stride " << info["stride"] << "), " << info["aggregation"].get<std::string>()
-              << " aggregation, " << ao.threads << " HTTP threads\n";
+              << " aggregation, " << ao.threads << " HTTP threads, " << info["max_parallel_predictions"]
+              << " model pass(es) at once on " << num_threads() << " compute threads\n";
     std::cout << "rgrid-serve: listening on http://" << opt["--host"] << ":" << bound << "/  (Ctrl+C to stop)"
               << std::endl;
 

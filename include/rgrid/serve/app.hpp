@@ -19,7 +19,9 @@
 // several threads. The one mutable bit — the model's train/eval flag — is set to eval once,
 // here, before any worker starts, so every predict() runs with dropout off (see
 // docs/serving.md#concurrency).
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdio>
 #include <ctime>
@@ -48,6 +50,7 @@ namespace rgrid::serve {
 struct AppOptions {
     std::size_t threads = 4;               // HTTP worker threads (requests served in parallel)
     std::size_t max_body = 1 << 20;        // request bodies above this many bytes get 413
+    std::size_t max_parallel_predictions = 0;  // model passes at once (0 = one per HTTP thread)
 };
 
 /// A client mistake: HTTP status (4xx) and a message naming the problem.
@@ -182,7 +185,10 @@ public:
         RGRID_CHECK(predictor_, "serve::App: a Predictor is required");
         RGRID_CHECK(opt_.threads > 0, "serve::App: threads must be > 0");
         RGRID_CHECK(opt_.max_body > 0, "serve::App: max_body must be > 0");
-        predictor_->model().eval();  // once, before any worker exists: predict() then never writes the flag
+        if (opt_.max_parallel_predictions == 0 || opt_.max_parallel_predictions > opt_.threads)
+            opt_.max_parallel_predictions = opt_.threads;
+        free_slots_ = opt_.max_parallel_predictions;
+        predictor_->model().eval();  // once, before any worker exists: every predict() runs with dropout off
         routes();
     }
     ~App() { stop(); }
@@ -201,8 +207,16 @@ public:
                         " (in use? try --port 0 for any free port)");
             port_ = port;
         }
-        thread_ = std::thread([this] { server_.listen_after_bind(); });
-        while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        listen_done_ = false;
+        thread_ = std::thread([this] {
+            server_.listen_after_bind();
+            listen_done_ = true;
+        });
+        while (!server_.is_running() && !listen_done_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        if (listen_done_) {
+            thread_.join();
+            throw Error(::rgrid::detail::concat("serve::App: the server on ", host, ":", port_, " stopped at once"));
+        }
         return port_;
     }
     /// Stops accepting, finishes the requests in flight, joins the server thread. Idempotent.
@@ -225,7 +239,8 @@ public:
                 {"aggregation", aggregation_name(o.aggregation)},
                 {"batch_size", o.batch_size},
                 {"threads", opt_.threads},
-                {"max_body", opt_.max_body}};
+                {"max_body", opt_.max_body},
+                {"max_parallel_predictions", opt_.max_parallel_predictions}};
     }
 
     /// The underlying httplib server (for extra routes or settings before start()).
@@ -244,6 +259,7 @@ private:
         const std::size_t threads = opt_.threads;
         server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
         server_.set_payload_max_length(opt_.max_body);
+        server_.set_tcp_nodelay(true);  // else Nagle + delayed ACK add ~40 ms to every small response
 
         server_.Get("/", [](const httplib::Request&, httplib::Response& res) {
             res.set_content(std::string(page_html()), "text/html; charset=utf-8");
@@ -318,7 +334,26 @@ private:
         } catch (const RequestError& e) {
             return error(res, e.status, e.message);
         }
-        std::vector<Prediction> preds = predictor_->predict(pr.texts);
+        std::vector<Prediction> preds;
+        {
+            // At most max_parallel_predictions model passes at once: several passes on few cores
+            // thrash the caches and the BLAS threads (docs/performance.md#serving).
+            std::unique_lock<std::mutex> lock(slots_mutex_);
+            slots_cv_.wait(lock, [this] { return free_slots_ > 0; });
+            --free_slots_;
+            lock.unlock();
+            struct Release {
+                const App& app;
+                ~Release() {
+                    {
+                        std::lock_guard<std::mutex> l(app.slots_mutex_);
+                        ++app.free_slots_;
+                    }
+                    app.slots_cv_.notify_one();
+                }
+            } release{*this};
+            preds = predictor_->predict(pr.texts);
+        }
         const auto& labels = predictor_->labels();
         if (pr.single) return reply(res, 200, detail::prediction_json(preds[0], labels));
         json out = json::array();
@@ -354,8 +389,12 @@ private:
     AppOptions opt_;
     httplib::Server server_;
     std::thread thread_;
+    std::atomic<bool> listen_done_{false};
     int port_ = 0;
     std::mutex log_mutex_;
+    mutable std::mutex slots_mutex_;
+    mutable std::condition_variable slots_cv_;
+    mutable std::size_t free_slots_ = 0;
     const std::map<std::string, std::string> allowed_{
         {"/", "GET, HEAD"}, {"/favicon.ico", "GET, HEAD"}, {"/health", "GET, HEAD"}, {"/info", "GET, HEAD"}, {"/predict", "POST"}};
 };
