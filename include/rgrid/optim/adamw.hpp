@@ -14,6 +14,7 @@
 
 #include "rgrid/autograd/var.hpp"
 #include "rgrid/core/error.hpp"
+#include "rgrid/core/parallel.hpp"
 
 namespace rgrid {
 
@@ -100,12 +101,15 @@ public:
                 const T* g = p->grad().data();
                 T* m = st.exp_avg.data();
                 T* v = st.exp_avg_sq.data();
-                for (std::size_t i = 0, n = p->numel(); i < n; ++i) {
-                    w[i] *= decay;                                  // decoupled weight decay
-                    m[i] = tb1 * m[i] + ib1 * g[i];                 // first moment
-                    v[i] = tb2 * v[i] + ib2 * g[i] * g[i];          // second moment
-                    w[i] -= step_size * m[i] / (std::sqrt(v[i]) / c2 + eps);
-                }
+                // elementwise, so the result is the same for any thread count
+                parallel_for(p->numel(), 1 << 15, [=](std::size_t b, std::size_t e) {
+                    for (std::size_t i = b; i < e; ++i) {
+                        w[i] *= decay;                          // decoupled weight decay
+                        m[i] = tb1 * m[i] + ib1 * g[i];         // first moment
+                        v[i] = tb2 * v[i] + ib2 * g[i] * g[i];  // second moment
+                        w[i] -= step_size * m[i] / (std::sqrt(v[i]) / c2 + eps);
+                    }
+                });
             }
         }
     }
