@@ -84,7 +84,7 @@ int main(int argc, char** argv) try {
     Trainer trainer(model, tokenizer, vocab, args, train, val);
     if (opt.count("--resume")) trainer.resume_from(opt["--resume"]);
     const bool tty = isatty(fileno(stdout));
-    trainer.add_callback(console_reporter(std::cout, {.redraw = tty, .line_every = tty ? 0 : 50}));
+    trainer.add_callback(console_reporter(std::cout, {.redraw = tty, .line_every = tty ? std::size_t(0) : std::size_t(50)}));
     TrainOutput out = trainer.train();
     std::cout << "[out] best model: " << args.output_dir << "/best/  last model: " << args.output_dir
               << "/last/  metrics: " << args.output_dir << "/metrics.jsonl  curves: " << args.output_dir
