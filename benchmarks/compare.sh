@@ -3,7 +3,7 @@
 # sets targets for.
 #
 #   benchmarks/compare.sh [--out FILE] [--reps N] [--threads N] [--build DIR] [--no-install]
-#                         [--only REGEX] [--quick] [--scaling]
+#                         [--only REGEX] [--quick] [--scaling] [--torch-policies default,PASSIVE]
 #
 # 1. installs the peers through the project's scripts: scripts/install-deps.sh (Debian:
 #    python3-torch, node/npm, Google Benchmark, ...) and `npm ci --ignore-scripts` in
@@ -30,7 +30,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
-out="" reps=3 threads=2 build="$root/build-perf" install=1 only="" quick=0 scaling=0
+out="" reps=3 threads=2 build="$root/build-perf" install=1 only="" quick=0 scaling=0 torch_policies=default,PASSIVE
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
@@ -41,6 +41,7 @@ while [ $# -gt 0 ]; do
     --only) only="$2"; shift 2 ;;
     --quick) quick=1; reps=1; shift ;;
     --scaling) scaling=1; shift ;;
+    --torch-policies) torch_policies="$2"; shift 2 ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -110,8 +111,8 @@ infer_cases=(mini/1/128 mini/1/512 base/1/128 base/1/512 base/32/128 mini/32/128
   && infer_cases+=(mini/1/32 mini/1/256 base/1/32 base/1/256)
 want() { [ -z "$only" ] || [[ "$1" =~ $only ]]; }
 iters_for() {  # timed PyTorch iterations per case (slow cases fewer; reps give the rest)
-  case "$1" in train/mini/*) echo 5 ;; train/base/8/128) echo 3 ;; train/*) echo 2 ;;
-               infer/*/1/*) echo 10 ;; *) echo 3 ;; esac
+  case "$1" in train/mini/*) echo 5 ;; train/base/8/128) echo 2 ;; train/*) echo 1 ;;
+               infer/mini/1/*) echo 10 ;; infer/*/1/*) echo 5 ;; *) echo 2 ;; esac
 }
 # The OMP_WAIT_POLICY with the lowest time for this case in repetition 1.
 best_policy() { "$PY" -c '
@@ -135,7 +136,7 @@ run_rgrid() {  # case/preset/B/T
 run_torch() {  # case/preset/B/T
   local kind=${1%%/*} rest=${1#*/} preset b t policies policy
   IFS=/ read -r preset b t <<< "$rest"
-  if [ "$rep" = 1 ]; then policies="default PASSIVE"; else policies=$(best_policy "$1"); fi
+  if [ "$rep" = 1 ]; then policies=${torch_policies//,/ }; else policies=$(best_policy "$1"); fi
   for policy in $policies; do
     ( [ "$policy" = default ] && unset OMP_WAIT_POLICY || export OMP_WAIT_POLICY=$policy
       "$PY" "$here/peers/torch_bert.py" --case "$kind" --preset "$preset" --batch "$b" --seq "$t" \
@@ -144,7 +145,7 @@ run_torch() {  # case/preset/B/T
 }
 run_ort() {  # preset, comma list of BxT
   node "$here/peers/ort_bert.js" --model "$build/peers/bert-$1.onnx" --preset "$1" --cases "$2" \
-    --threads "$threads" --iters 10 --spinning 1,0 | tag "$rep" onnxruntime || log "onnxruntime $1 failed"
+    --threads "$threads" --iters 10 --max-seconds 4 --spinning 1,0 | tag "$rep" onnxruntime || log "onnxruntime $1 failed"
 }
 run_gemm() {
   [ -x "$build/bin/bench_gemm" ] || return 0

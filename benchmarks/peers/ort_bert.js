@@ -5,7 +5,8 @@
 // torch.onnx.export), first checks its logits against the ones PyTorch stored in
 // <model>.check.json (max |Δ| < 1e-4, else exit 1), then times inference for each
 // batch/seq case with intraOpNumThreads = --threads (rgrid's thread count) and prints one
-// JSON line per case (median latency over --iters runs after one warm-up run), for each
+// JSON line per case (median latency over --iters runs after one warm-up run; with
+// --max-seconds S, at least 3 runs and no new run after S seconds), for each
 // --spinning value (session.intra_op.allow_spinning; default "1,0" = both).
 //
 //   node benchmarks/peers/ort_bert.js --model build-perf/peers/bert-base.onnx --preset base \
@@ -17,7 +18,7 @@ const fs = require('fs');
 const ort = require('onnxruntime-node');
 
 function parseArgs(argv) {
-  const a = { model: '', preset: '', cases: '1x128', threads: 2, iters: 10, minSeconds: 0, spinning: '1,0', seed: 1 };
+  const a = { model: '', preset: '', cases: '1x128', threads: 2, iters: 10, maxSeconds: 0, spinning: '1,0', seed: 1 };
   for (let i = 2; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
     if (!(key in a)) throw new Error(`unknown option ${argv[i]}`);
@@ -91,7 +92,8 @@ async function measure(a, spinning) {
     await session.run(f);  // warm-up: first-run allocations and kernel selection
     const times = [];
     let total = 0;
-    while (times.length < a.iters || (total < a.minSeconds && times.length < 1000)) {
+    // --iters runs, or fewer (at least 3) once --max-seconds of timed runs have passed.
+    while (times.length < a.iters && !(a.maxSeconds > 0 && total >= a.maxSeconds && times.length >= 3)) {
       const t0 = process.hrtime.bigint();
       const out = await session.run(f);
       const dt = Number(process.hrtime.bigint() - t0) * 1e-9;
