@@ -4,6 +4,7 @@
 #
 #   benchmarks/compare.sh [--out FILE] [--reps N] [--threads N] [--build DIR] [--no-install]
 #                         [--only REGEX] [--quick] [--scaling] [--torch-policies default,PASSIVE]
+#                         [--from-raw RAW.jsonl]   (re-summarize earlier measurements only)
 #
 # 1. installs the peers through the project's scripts: scripts/install-deps.sh (Debian:
 #    python3-torch, node/npm, Google Benchmark, ...) and `npm ci --ignore-scripts` in
@@ -22,7 +23,7 @@
 #    Raw measurements (one JSON line per run) go next to it as <out>.raw.jsonl.
 #
 # Every case's medians (ms, rgrid GFLOP/s, peak RSS) also go to <out>.cases.json and a second
-# table. --quick: 1 repetition of a few cases; --scaling: also mini at seq 64-512 and batch
+# table; both tables go to <out>.md in Markdown. --quick: 1 repetition of a few cases; --scaling: also mini at seq 64-512 and batch
 # 16/32, and batch-1 inference at seq 32/256 (for the scaling tables); --only REGEX keeps
 # the cases matching e.g. 'train/mini'.
 # Medians over repetitions. Needs a quiet machine: other work on the cores shows up as noise.
@@ -30,7 +31,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
-out="" reps=3 threads=2 build="$root/build-perf" install=1 only="" quick=0 scaling=0 torch_policies=default,PASSIVE
+out="" reps=3 threads=2 build="$root/build-perf" install=1 only="" quick=0 scaling=0 torch_policies=default,PASSIVE from_raw=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
@@ -42,6 +43,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1; reps=1; shift ;;
     --scaling) scaling=1; shift ;;
     --torch-policies) torch_policies="$2"; shift 2 ;;
+    --from-raw) from_raw="$2"; shift 2 ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -50,10 +52,15 @@ done
 mkdir -p "$(dirname "$out")" "$build/peers"
 out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 raw="$out.raw.jsonl"
-: > "$raw"
+if [ -n "$from_raw" ]; then  # re-summarize earlier measurements, measure nothing
+  [ "$(readlink -f "$from_raw")" = "$(readlink -f "$raw")" ] || cp "$from_raw" "$raw"
+  install=0
+fi
+[ -n "$from_raw" ] || : > "$raw"
 PY=/usr/bin/python3  # Debian's interpreter, the one with python3-torch
 log() { echo "compare: $*" >&2; }
 
+measure() {
 # ---- 1. peers -------------------------------------------------------------------------
 if [ "$install" = 1 ]; then
   "$root/scripts/install-deps.sh"
@@ -178,13 +185,17 @@ done
 # Tokenization: the tokenizer benchmark's own comparison (benchmarks/compare_tokenizer.sh:
 # ids checked identical to HF on the corpus, then alternating single-thread passes); its
 # printed "ratio rgrid/HF" line (CPU-time based) and MB/s table are read from its log.
-tok_log=""
 if [ -x "$here/compare_tokenizer.sh" ] && { [ -z "$only" ] || [[ tokenize =~ $only ]]; }; then
   tok_log="$out.tokenizer.log"
   [ -s "$root/data/spamassassin.csv" ] || "$root/scripts/get-data.sh" >&2 || log "get-data.sh failed"
   log "tokenizer: compare_tokenizer.sh"
   BUILD_DIR="$build" "$here/compare_tokenizer.sh" > "$tok_log" 2>&1 || log "compare_tokenizer.sh failed (see $tok_log)"
 fi
+
+}  # measure
+tok_log=""
+[ -n "$from_raw" ] || measure
+[ -z "$from_raw" ] || [ ! -s "$out.tokenizer.log" ] || tok_log="$out.tokenizer.log"
 
 # ---- 5. summary -----------------------------------------------------------------------
 "$PY" - "$raw" "$out" "$tok_log" <<'EOF'
@@ -282,7 +293,11 @@ for k in ("infer/base/1/128", "infer/base/1/512", "infer/mini/1/128", "infer/bas
 json.dump(result, open(out, "w"), indent=1)
 
 def fmt(v):
-    return "-" if v is None else (f"{v:.3g}" if isinstance(v, float) else str(v))
+    if v is None:
+        return "-"
+    if not isinstance(v, float):
+        return str(v)
+    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.1f}" if abs(v) >= 10 else f"{v:.3g}"
 w = max(len(r["name"]) for r in result)
 print(f"{'name':<{w}}  {'rgrid':>9}  {'peer':>9}  {'unit':<9}  {'ratio':>6}  {'target':>6}  met")
 for r in result:
@@ -307,5 +322,20 @@ print(f"\n{'case':<20} {'rgrid ms':>9} {'torch ms':>9} {'ORT ms':>9} {'rgrid GFL
 for c in per_case:
     print(f"{c['case']:<20} {fmt(c['rgrid_ms']):>9} {fmt(c['pytorch_ms']):>9} {fmt(c['onnxruntime_ms']):>9} "
           f"{fmt(c['rgrid_gflops']):>13} {fmt(c['rgrid_peak_rss_mb']):>12} {fmt(c['pytorch_peak_rss_mb']):>12}")
+# The same two tables in Markdown, for docs/performance.md.
+md = [f"| name | rgrid | peer | unit | ratio | target | met |", "|---|---:|---:|---|---:|---:|---|"]
+for r in result:
+    met = {True: "yes", False: "**no**", None: "—"}[r["met"]]
+    md.append(f"| {r['name']} | {fmt(r['rgrid'])} | {fmt(r['peer'])} | {r['unit']} | {fmt(r['ratio'])} | "
+              f"{fmt(r['target'])} | {met} |")
+md += ["", "| case | rgrid ms | PyTorch ms (policy) | ORT ms (spinning) | rgrid GFLOP/s | rgrid RSS MB | PyTorch RSS MB |",
+       "|---|---:|---:|---:|---:|---:|---:|"]
+for c in per_case:
+    md.append(f"| {c['case']} | {fmt(c['rgrid_ms'])} | {fmt(c['pytorch_ms'])}"
+              f"{' (' + c['pytorch_policy'] + ')' if c['pytorch_policy'] else ''} | {fmt(c['onnxruntime_ms'])}"
+              f"{' (' + c['onnxruntime_spinning'] + ')' if c['onnxruntime_spinning'] else ''} | {fmt(c['rgrid_gflops'])} | "
+              f"{fmt(c['rgrid_peak_rss_mb'])} | {fmt(c['pytorch_peak_rss_mb'])} |")
+md.append(f"\nsgemm peak (2 threads, BERT shapes): {fmt(sgemm_peak)} GFLOP/s")
+open(out.rsplit(".json", 1)[0] + ".md", "w").write("\n".join(md) + "\n")
 print(f"\nsgemm peak {fmt(sgemm_peak)} GFLOP/s; JSON: {out}; raw: {raw}")
 EOF
