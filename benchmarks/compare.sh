@@ -189,7 +189,7 @@ if [ -x "$here/compare_tokenizer.sh" ] && { [ -z "$only" ] || [[ tokenize =~ $on
   tok_log="$out.tokenizer.log"
   [ -s "$root/data/spamassassin.csv" ] || "$root/scripts/get-data.sh" >&2 || log "get-data.sh failed"
   log "tokenizer: compare_tokenizer.sh"
-  BUILD_DIR="$build" "$here/compare_tokenizer.sh" > "$tok_log" 2>&1 || log "compare_tokenizer.sh failed (see $tok_log)"
+  BUILD_DIR="$build" "$here/compare_tokenizer.sh" "$root/data/spamassassin.csv" 3 > "$tok_log" 2>&1 || log "compare_tokenizer.sh failed (see $tok_log)"
 fi
 
 }  # measure
