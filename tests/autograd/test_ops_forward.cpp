@@ -72,6 +72,18 @@ void check_attention() {
     Rng rng(1);
     auto ctx0 = attention(Var<T>(q), Var<T>(k), Var<T>(v), mask, NH, T(0), &rng);
     EXPECT_EQ(max_abs_diff(ctx.value(), ctx0.value()), 0.0);
+    // Without a graph (inference path: per-thread scratch, nothing saved) the values are identical,
+    // with and without dropout.
+    Var<T> qg(q, true);
+    Rng ra(3), rb(3);
+    auto with_graph = attention(qg, Var<T>(k), Var<T>(v), mask, NH, T(0.3), &ra);
+    ASSERT_TRUE(with_graph.requires_grad());
+    rgrid::NoGradGuard ng;
+    auto no_graph = attention(qg, Var<T>(k), Var<T>(v), mask, NH, T(0.3), &rb);
+    EXPECT_FALSE(no_graph.requires_grad());
+    EXPECT_EQ(max_abs_diff(with_graph.value(), no_graph.value()), 0.0);
+    EXPECT_EQ(ra, rb);
+    EXPECT_EQ(max_abs_diff(attention(qg, Var<T>(k), Var<T>(v), mask, NH).value(), ctx.value()), 0.0);
 }
 TEST(OpsForward, AttentionMatchesNaiveFloat) { check_attention<float>(); }
 TEST(OpsForward, AttentionMatchesNaiveDouble) { check_attention<double>(); }

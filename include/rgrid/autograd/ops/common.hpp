@@ -66,17 +66,18 @@ void sum_rows(const T* src, std::size_t rows, std::size_t cols, T* dst, bool fre
     gemm(Trans::No, Trans::No, 1, cols, rows, T(1), ones.data(), rows, src, cols, fresh ? T(0) : T(1), dst, cols);
 }
 
-/// Dropout keep mask for elements [b, e) of a tensor: element i keeps with probability
-/// 1 − p, from 16 bits (lane i mod 4) of counter-based draw `base + i/4` of rng. The mask
-/// depends only on (rng key, base, i), never on how the range is split across threads.
-/// p is resolved to 1/65536. After filling n elements, the caller skips dropout_draws(n).
+/// Dropout keep mask for elements [b, e) of a tensor, written to keep[0, e − b): element i
+/// keeps with probability 1 − p, from 16 bits (lane i mod 4) of counter-based draw
+/// `base + i/4` of rng. The mask depends only on (rng key, base, i), never on how the
+/// range is split across threads. p is resolved to 1/65536. After filling n elements,
+/// the caller skips dropout_draws(n).
 inline void dropout_mask(const Rng& rng, std::uint64_t base, std::size_t b, std::size_t e, double p, std::uint8_t* keep) {
     const auto threshold = static_cast<std::uint64_t>(std::llround(p * 65536.0));
     std::size_t i = b;
     while (i < e) {
         const std::uint64_t bits = rng.at(base + i / 4);
         for (std::size_t lane = i % 4; lane < 4 && i < e; ++lane, ++i)
-            keep[i] = ((bits >> (16 * lane)) & 0xFFFFu) >= threshold;
+            keep[i - b] = ((bits >> (16 * lane)) & 0xFFFFu) >= threshold;
     }
 }
 inline std::uint64_t dropout_draws(std::size_t n) { return (n + 3) / 4; }

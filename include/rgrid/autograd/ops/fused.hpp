@@ -368,7 +368,7 @@ Var<T> dropout(const Var<T>& x, T p, Rng& rng) {
     std::uint8_t* kp = saved_keep->data();
     const std::uint64_t base = rng.counter();
     parallel_for(n, rgrid::detail::kElemGrain, [&](std::size_t b, std::size_t e) {
-        rgrid::detail::dropout_mask(rng, base, b, e, double(p), kp);
+        rgrid::detail::dropout_mask(rng, base, b, e, double(p), kp + b);
         for (std::size_t i = b; i < e; ++i) yp[i] = kp[i] ? xp[i] * keep_scale : T(0);
     });
     rng.skip(rgrid::detail::dropout_draws(n));
@@ -511,17 +511,19 @@ Var<T> attention(const Var<T>& q, const Var<T>& k, const Var<T>& v, const Tensor
                                    dropout_p > T(0)};
     const std::size_t TT = Tn * Tn, BH = B * NH;
 
-    auto saved_probs = std::make_shared<std::vector<T>>(BH * TT);                 // (B, NH, T, T), before dropout
-    auto saved_keep = std::make_shared<std::vector<std::uint8_t>>(d.drop ? BH * TT : 0);  // (B, NH, T, T)
-    T* P = saved_probs->data();
-    std::uint8_t* keep = saved_keep->data();
+    // Recorded for backward: probs (B, NH, T, T) before dropout and the keep mask. Without a
+    // graph (inference) each (b, h) works in a per-thread (T, T) scratch instead.
+    const bool record = grad_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
+    auto saved_probs = std::make_shared<std::vector<T>>(record ? BH * TT : 0);
+    auto saved_keep = std::make_shared<std::vector<std::uint8_t>>(record && d.drop ? BH * TT : 0);
     const T *qp = q.data(), *kp = k.data(), *vp = v.data();
     const T* mp = has_mask ? additive_mask.data() : nullptr;
     const std::uint64_t base = d.drop ? rng->counter() : 0;
     Tensor<T> ctx = Tensor<T>::from_shape({B, Tn, H});
     T* cp = ctx.data();
     detail_fused::for_each_head(BH, [&](std::size_t bh) {
-        T* pbh = P + bh * TT;
+        T* pbh = record ? saved_probs->data() + bh * TT : rgrid::detail::scratch<T>(TT, 1);
+        std::uint8_t* kbh = !d.drop ? nullptr : record ? saved_keep->data() + bh * TT : rgrid::detail::scratch<std::uint8_t>(TT, 0);
         // scores (T, T) = sc · Q_bh (T, HS) · K_bhᵀ (HS, T); rows of Q_bh are H apart
         gemm(Trans::No, Trans::Yes, Tn, Tn, d.HS, d.sc, d.head(qp, bh), H, d.head(kp, bh), H, T(0), pbh, Tn);
         const T* m = mp ? mp + (bh / NH) * Tn : nullptr;
@@ -530,10 +532,10 @@ Var<T> attention(const Var<T>& q, const Var<T>& k, const Var<T>& v, const Tensor
             if (m)
                 for (std::size_t j = 0; j < Tn; ++j) row[j] += m[j];
             detail_fused::softmax_row(row, Tn);
-            if (d.drop) rgrid::detail::dropout_mask(*rng, base, bh * TT + i * Tn, bh * TT + (i + 1) * Tn, double(dropout_p), keep);
+            if (kbh) rgrid::detail::dropout_mask(*rng, base, bh * TT + i * Tn, bh * TT + (i + 1) * Tn, double(dropout_p), kbh + i * Tn);
         }
         // context_bh (T, HS) = dropout(P_bh) (T, T) · V_bh (T, HS), written into (B, T, H) at stride H
-        const T* a = d.drop ? d.dropped(pbh, keep + bh * TT, rgrid::detail::scratch<T>(TT, 0)) : pbh;
+        const T* a = kbh ? d.dropped(pbh, kbh, rgrid::detail::scratch<T>(TT, 0)) : pbh;
         gemm(Trans::No, Trans::No, Tn, d.HS, Tn, T(1), a, Tn, d.head(vp, bh), H, T(0), d.head(cp, bh), H);
     });
     if (d.drop) rng->skip(rgrid::detail::dropout_draws(BH * TT));
