@@ -8,7 +8,8 @@
 //
 // Counters: items = tokens (tokens/s), GFLOP/s from bert_flops.hpp (matrix-product work;
 // ×3 for a step), peak_rss_MB = the process's ru_maxrss after the benchmark (run one case
-// per process to read a case's peak, as compare.sh does). One untimed step/forward runs
+// per process to read a case's peak, as compare.sh does), cpu_s/iter (all threads) and
+// minflt/iter (minor page faults) over the timed iterations. One untimed step/forward runs
 // first, so AdamW's moments exist and the timed iterations are the steady state.
 // Threads: RGRID_BENCH_THREADS (default 2), for rgrid's loops and OpenBLAS alike.
 //
@@ -16,6 +17,7 @@
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -71,9 +73,27 @@ BertForSequenceClassification<float>& cached_model(const std::string& preset, bo
     return *m;
 }
 
-void set_counters(benchmark::State& st, double flops_per_iter, std::size_t tokens_per_iter) {
+// Process-wide CPU time and minor page faults: per iteration they show threads burning CPU
+// while others wait (cpu_s/iter above the wall time x 1 thread) and buffers being allocated
+// afresh each step (minflt/iter: every new large block is mapped and zero-filled by the kernel).
+struct Usage {
+    double cpu_s;
+    double minflt;
+};
+Usage usage_now() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    auto sec = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) * 1e-6; };
+    return {sec(ru.ru_utime) + sec(ru.ru_stime), double(ru.ru_minflt)};
+}
+
+void set_counters(benchmark::State& st, double flops_per_iter, std::size_t tokens_per_iter, const Usage& before) {
     st.counters["GFLOP/s"] = benchmark::Counter(flops_per_iter * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
     st.SetItemsProcessed(static_cast<int64_t>(st.iterations() * tokens_per_iter));
+    const Usage after = usage_now();
+    const double n = double(std::max<benchmark::IterationCount>(st.iterations(), 1));
+    st.counters["cpu_s/iter"] = (after.cpu_s - before.cpu_s) / n;
+    st.counters["minflt/iter"] = (after.minflt - before.minflt) / n;
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     st.counters["peak_rss_MB"] = double(ru.ru_maxrss) / 1024.0;  // ru_maxrss is KiB on Linux
@@ -95,11 +115,12 @@ void BM_Bert_TrainStep(benchmark::State& st, std::string preset, std::size_t B, 
         return loss;
     };
     step();  // warm-up: AdamW state, first-touch allocations
+    const Usage before = usage_now();
     for (auto _ : st) {
         Var<float> loss = step();
         benchmark::DoNotOptimize(loss.data());
     }
-    set_counters(st, bench::bert_train_step_flops(shape_of(cfg), B, T), B * T);
+    set_counters(st, bench::bert_train_step_flops(shape_of(cfg), B, T), B * T, before);
 }
 
 void BM_Bert_Inference(benchmark::State& st, std::string preset, std::size_t B, std::size_t T) {
@@ -111,11 +132,12 @@ void BM_Bert_Inference(benchmark::State& st, std::string preset, std::size_t B, 
     NoGradGuard no_grad;
     auto forward = [&] { return model.forward(b.input_ids, b.token_type_ids, b.attention_mask); };  // (B, K)
     forward();  // warm-up
+    const Usage before = usage_now();
     for (auto _ : st) {
         Var<float> logits = forward();
         benchmark::DoNotOptimize(logits.data());
     }
-    set_counters(st, bench::bert_forward_flops(shape_of(cfg), B, T), B * T);
+    set_counters(st, bench::bert_forward_flops(shape_of(cfg), B, T), B * T, before);
 }
 
 // The cases issue 9 names (and a few more for the scaling table in docs/performance.md).

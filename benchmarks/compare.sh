@@ -105,7 +105,7 @@ for b in doc.get("benchmarks", []):
     if parts[0] in ("BM_Bert_TrainStep", "BM_Bert_Inference"):
         r.update(case="train" if parts[0] == "BM_Bert_TrainStep" else "infer", preset=parts[1],
                  batch=int(parts[2]), seq=int(parts[3]))
-    for k in ("GFLOP/s", "peak_rss_MB", "items_per_second"):
+    for k in ("GFLOP/s", "peak_rss_MB", "items_per_second", "cpu_s/iter", "minflt/iter"):
         if k in b: r[k] = b[k]
     print(json.dumps(r))
 '; }
