@@ -120,6 +120,12 @@ TEST(Var, OpArgumentErrors) {
     EXPECT_THROW(attention(q, q, q, Tensor<double>(), 2, 0.1, nullptr), rgrid::Error);
 }
 
+TEST(Var, ScalarOperatorConvertsToT) {
+    Var<float> x(rgrid::from_vector<float>({1, 2}, {2}), true);
+    auto y = x * 2.0 + 0.5 * x;  // double literals on a Var<float>
+    EXPECT_FLOAT_EQ(y.value()(1), 5.f);
+}
+
 TEST(Var, OperatorsMatchOps) {
     auto a = leaf({1, 2}, {2});
     auto b = leaf({3, 5}, {2});

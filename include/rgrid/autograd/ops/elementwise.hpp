@@ -5,6 +5,7 @@
 // is reduced back to b's shape. Forward and backward sit side by side in each op.
 #include <cmath>
 #include <cstddef>
+#include <type_traits>
 
 #include "rgrid/autograd/ops/common.hpp"
 
@@ -183,11 +184,11 @@ Var<T> operator-(const Var<T>& a, const Var<T>& b) { return ops::sub(a, b); }
 /// a ⊙ b (ops::mul).
 template <class T>
 Var<T> operator*(const Var<T>& a, const Var<T>& b) { return ops::mul(a, b); }
-/// s · x and x · s (ops::scale).
+/// s · x and x · s (ops::scale); s converts to T (`x * 2.0` works for Var<float>).
 template <class T>
-Var<T> operator*(const Var<T>& x, T s) { return ops::scale(x, s); }
+Var<T> operator*(const Var<T>& x, std::type_identity_t<T> s) { return ops::scale(x, s); }
 template <class T>
-Var<T> operator*(T s, const Var<T>& x) { return ops::scale(x, s); }
+Var<T> operator*(std::type_identity_t<T> s, const Var<T>& x) { return ops::scale(x, s); }
 /// −x.
 template <class T>
 Var<T> operator-(const Var<T>& x) { return ops::scale(x, T(-1)); }
