@@ -9,8 +9,10 @@
 # (2) a random BERT of the "tiny" preset (2 layers, hidden 128, 512-token windows, stride 128,
 # the size rgrid-finetune --preset tiny trains) and (3) every fine-tuned checkpoint found at
 # runs/*/best. The random models are written by test_serve (ServeModel.SaveTiny). Each
-# (model, text, connections) cell runs wrk for --duration seconds (default 5) after a 1 s
-# warm-up; total time ≈ models × 6 × (duration + 1) s. Prints a Markdown table; --out also
+# (model, text, connections) cell runs wrk for --duration seconds (default 5) after one warm-up
+# request that also waits out the previous cell's requests still in flight; total time ≈
+# models × 6 × duration s plus those waits. The load average is printed with the results:
+# other work on the cores shows up directly in these numbers. Prints a Markdown table; --out also
 # writes it to FILE. --serve-args adds rgrid-serve flags (e.g. "--parallel-predictions 2
 # --compute-threads 1") to compare configurations.
 set -euo pipefail
@@ -73,6 +75,7 @@ f:close()
 wrk.headers["Content-Type"] = "application/json"
 LUA
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 table="| model | text | connections | requests/s | p50 latency | p99 latency | errors |
 |---|---|---:|---:|---:|---:|---:|"
 for model in "${models[@]}"; do
@@ -96,7 +99,9 @@ for model in "${models[@]}"; do
   for text in short long; do
     for conns in 1 8 64; do
       wt=$(( conns < 2 ? 1 : 2 ))
-      RGRID_BODY="$work/$text.json" wrk -t1 -c"$conns" -d1s -s "$work/post.lua" "${url}predict" >/dev/null 2>&1 || true
+      # Drain: requests a finished wrk left in flight still run on the server; one more request
+      # (queued behind them) returns when they are done. It also warms the caches for this text.
+      curl -s -o /dev/null --max-time 120 -H 'Content-Type: application/json' --data-binary @"$work/$text.json" "${url}predict"
       RGRID_BODY="$work/$text.json" wrk -t"$wt" -c"$conns" -d"${duration}s" --timeout 30s --latency \
         -s "$work/post.lua" "${url}predict" >"$work/wrk.txt" 2>&1 || true
       rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.txt")
@@ -112,7 +117,7 @@ for model in "${models[@]}"; do
   kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""
 done
 
-header="rgrid-serve --threads $threads${serve_args:+ $serve_args}, wrk ${duration}s per cell on 127.0.0.1, $(nproc) cores ($(uname -m)), $(date -u +%Y-%m-%dT%H:%MZ)"
+header="rgrid-serve --threads $threads${serve_args:+ $serve_args}, wrk ${duration}s per cell on 127.0.0.1, $(nproc) cores ($(uname -m)), $(date -u +%Y-%m-%dT%H:%MZ); load average before/after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "$header"
 echo

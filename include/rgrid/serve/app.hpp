@@ -20,6 +20,7 @@
 // here, before any worker starts, so every predict() runs with dropout off (see
 // docs/serving.md#concurrency).
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -135,11 +136,21 @@ inline PredictRequest parse_predict_request(const std::string& body) {
     return r;
 }
 
+/// The double whose shortest decimal form is the float's shortest form, so that JSON shows
+/// 0.7900993 rather than 0.7900992631912231 (the float's exact value as a double).
+inline double short_double(float x) {
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, x);  // shortest round-trip form, no locale
+    double d = x;
+    std::from_chars(buf, r.ptr, d);
+    return d;
+}
+
 /// {"label", "probabilities": {label: p}, "windows": n} for one prediction.
 inline json prediction_json(const Prediction& p, const std::vector<std::string>& labels) {
     json probs = json::object();
     for (std::size_t k = 0; k < p.probabilities.size(); ++k)
-        probs[k < labels.size() ? labels[k] : std::to_string(k)] = p.probabilities[k];
+        probs[k < labels.size() ? labels[k] : std::to_string(k)] = short_double(p.probabilities[k]);
     return {{"label", p.label}, {"probabilities", probs}, {"windows", p.windows}};
 }
 
