@@ -331,6 +331,7 @@ TEST(ServeLog, OneLinePerRequestAndCleanStop) {
         ASSERT_TRUE(c.Post("/predict", "{\"text\": \"hello\"}", "application/json"));
         ASSERT_TRUE(c.Post("/predict", "{\"text\": 1}", "application/json"));
         ASSERT_TRUE(c.Get("/missing"));
+        ASSERT_TRUE(c.Get("/a%0Afake%20line"));  // decodes to "/a\nfake line": still one log line
         app.stop();
         EXPECT_FALSE(app.is_running());
         EXPECT_FALSE(httplib::Client("127.0.0.1", port).Get("/health")) << "still answering after stop()";
@@ -338,11 +339,12 @@ TEST(ServeLog, OneLinePerRequestAndCleanStop) {
     std::istringstream in(log.str());
     std::vector<std::string> lines;
     for (std::string l; std::getline(in, l);) lines.push_back(l);
-    ASSERT_EQ(lines.size(), 4u) << log.str();
+    ASSERT_EQ(lines.size(), 5u) << log.str();
     const std::regex line(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ 127\.0\.0\.1 (GET|POST) /\S* \d{3} \d+B \d+\.\dms)");
     for (const auto& l : lines) EXPECT_TRUE(std::regex_match(l, line)) << l;
     // Each request came on its own connection (own worker), so the lines may be in any order.
-    for (const char* want : {"GET /health 200", "POST /predict 200", "POST /predict 400", "GET /missing 404"}) {
+    for (const char* want : {"GET /health 200", "POST /predict 200", "POST /predict 400", "GET /missing 404",
+                             "GET /a?fake?line 404"}) {
         std::size_t n = 0;
         for (const auto& l : lines) n += l.find(want) != std::string::npos;
         EXPECT_EQ(n, 1u) << want << " in\n" << log.str();

@@ -383,7 +383,11 @@ private:
             ms = buf;
             start = {};
         }
-        auto field = [](const std::string& s) { return s.empty() ? std::string("-") : s; };  // malformed requests
+        auto field = [](std::string s) {  // "-" when absent (malformed request); no control bytes:
+            for (char& c : s)                // a decoded %0A in a path must not start a new log line
+                if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F || c == ' ') c = '?';
+            return s.empty() ? std::string("-") : s;
+        };
         const std::string line = detail::utc_now() + " " + field(req.remote_addr) + " " + field(req.method) + " " +
                                  field(req.path) + " " +
                                  std::to_string(res.status) + " " + std::to_string(res.body.size()) + "B " + ms + "\n";
