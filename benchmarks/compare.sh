@@ -14,7 +14,8 @@
 # 3. exports the PyTorch reference to ONNX (benchmarks/peers/export_onnx.py) for ORT;
 # 4. --reps times (default 3): for each case runs rgrid, then PyTorch, then ONNX Runtime,
 #    each in its own process (peak RSS is per process). PyTorch runs with every
-#    OMP_WAIT_POLICY setting in repetition 1 and with the fastest one per case after that;
+#    OMP_WAIT_POLICY setting in repetition 1 and with the fastest one per case after that
+#    (train base/8/512, the slowest case, uses the winner of train base/8/128);
 #    ORT runs with intra-op spinning on and off; the best setting of each peer is kept;
 # 5. prints a table and writes a JSON list of
 #    {"name", "rgrid", "peer", "unit", "ratio", "target", "met"} (ratio > 1: rgrid better;
@@ -143,7 +144,10 @@ run_rgrid() {  # case/preset/B/T
 run_torch() {  # case/preset/B/T
   local kind=${1%%/*} rest=${1#*/} preset b t policies policy
   IFS=/ read -r preset b t <<< "$rest"
-  if [ "$rep" = 1 ]; then policies=${torch_policies//,/ }; else policies=$(best_policy "$1"); fi
+  if [ "$rep" != 1 ]; then policies=$(best_policy "$1")
+  elif [ "$1" = train/base/8/512 ] && want train/base/8/128; then
+    policies=$(best_policy train/base/8/128)  # the slowest case (~1 min a step) reuses seq 128's winner
+  else policies=${torch_policies//,/ }; fi
   for policy in $policies; do
     ( [ "$policy" = default ] && unset OMP_WAIT_POLICY || export OMP_WAIT_POLICY=$policy
       "$PY" "$here/peers/torch_bert.py" --case "$kind" --preset "$preset" --batch "$b" --seq "$t" \
