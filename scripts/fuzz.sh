@@ -63,7 +63,7 @@ for t in $targets; do
   fi
   before=$(ls "$findings" | wc -l)
   start=$(date +%s)
-  args=(-max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048
+  args=(-max_total_time="$seconds" -print_final_stats=1 -timeout=60 -rss_limit_mb=2048
         -artifact_prefix="$findings/")
   [[ "$runs" != 0 ]] && args+=(-runs="$runs")
   "$bin" "${args[@]}" "$work" "$fuzz_src/corpus/$t" >"$log" 2>&1 || true

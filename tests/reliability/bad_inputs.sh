@@ -76,6 +76,7 @@ mk_ckpt wrong_config && sed -i 's/"hidden_size": *128/"hidden_size": 64/' wrong_
 mk_ckpt no_vocab && rm no_vocab/vocab.txt
 mk_ckpt big_vocab && cp "$vocab_full" big_vocab/vocab.txt  # 30,522 tokens for a 60-token model
 mk_ckpt no_weights && rm no_weights/model.safetensors
+mk_ckpt weights_dir && rm weights_dir/model.safetensors && mkdir weights_dir/model.safetensors
 
 # ---- rgrid-tokenize ---------------------------------------------------------------------
 expect_error tokenize_missing_vocab "missing_vocab.txt" -- rgrid-tokenize --vocab missing_vocab.txt
@@ -104,6 +105,8 @@ absent eda7
 # ---- rgrid-split ------------------------------------------------------------------------
 expect_error split_missing_input "missing.csv" -- rgrid-split --input missing.csv --out split1
 absent split1
+expect_error split_input_is_dir "a_directory" -- rgrid-split --input a_directory --out split6
+absent split6
 expect_error split_wrong_columns "'label'" -- rgrid-split --input unlabelled.csv --out split2
 absent split2
 expect_error split_header_only "header_only.csv" -- rgrid-split --input header_only.csv --out split3
@@ -118,6 +121,8 @@ absent split5
 ft=(--epochs 1 --batch-size 8 --max-length 32 --stride 8 --vocab vocab.txt)
 expect_error finetune_missing_train "missing.csv" -- rgrid-finetune --train missing.csv --val val.csv --out ft1 --preset tiny "${ft[@]}"
 absent ft1
+expect_error finetune_train_is_dir "a_directory" -- rgrid-finetune --train a_directory --val val.csv --out ft13 --preset tiny "${ft[@]}"
+absent ft13
 expect_error finetune_wrong_columns "'text'" -- rgrid-finetune --train wrong_columns.csv --val val.csv --out ft2 --preset tiny "${ft[@]}"
 absent ft2
 expect_error finetune_header_only "header_only.csv" -- rgrid-finetune --train header_only.csv --val val.csv --out ft3 --preset tiny "${ft[@]}"
@@ -145,6 +150,7 @@ absent ft12
 # ---- rgrid-predict ----------------------------------------------------------------------
 expect_error predict_missing_model "no_such_model" -- rgrid-predict --model no_such_model --text hello
 expect_error predict_no_weights "model.safetensors" -- rgrid-predict --model no_weights --text hello
+expect_error predict_weights_is_dir "model.safetensors" -- rgrid-predict --model weights_dir --text hello
 expect_error predict_truncated_weights "model.safetensors" -- rgrid-predict --model truncated --text hello
 expect_error predict_empty_weights "model.safetensors" -- rgrid-predict --model zero_weights --text hello
 expect_error predict_corrupt_weights_header "model.safetensors" -- rgrid-predict --model flipped_header --text hello
@@ -161,9 +167,12 @@ expect_error predict_unknown_label "eggs" -- rgrid-predict --model $ckpt --input
 absent pred3.csv
 expect_error predict_max_length "max_length" -- rgrid-predict --model $ckpt --text hello --max-length 600
 
-# ---- rgrid-serve (once it exists) -------------------------------------------------------
+# ---- rgrid-serve ----------------------------------------------------------------------
 expect_error serve_missing_model "no_such_model" -- rgrid-serve --model no_such_model --port 0
 expect_error serve_truncated_weights "model.safetensors" -- rgrid-serve --model truncated --port 0
+expect_error serve_vocab_mismatch "vocab" -- rgrid-serve --model big_vocab --port 0
+expect_error serve_bad_port "--port" -- rgrid-serve --model $ckpt --port 70000
+expect_error serve_port_not_a_number "--port" -- rgrid-serve --model $ckpt --port http
 
 echo "bad-input catalogue: $cases cases, $failed problems, $skipped skipped"
 [[ $failed -eq 0 ]]
