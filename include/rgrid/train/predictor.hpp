@@ -209,17 +209,21 @@ public:
 
     /// Logits of every window, (W, K), row i = windows[i]. Batches are sorted by length
     /// (minimal padding); the model runs in eval mode under NoGradGuard and its previous
-    /// train/eval mode is restored.
+    /// train/eval mode is restored. Safe to call from several threads on an eval-mode model.
     Tensor<float> window_logits(const std::vector<Window>& windows) const {
         const std::size_t k = model_->config().num_labels();
         Tensor<float> out = Tensor<float>::from_shape({windows.size(), k});  // (W, K)
         if (windows.empty()) return out;
+        // Switch to eval mode only when needed: a model already in eval mode (from_pretrained,
+        // the server) is never written to, so concurrent predict() calls do not race.
         const bool was_training = model_->is_training();
-        model_->eval();
+        if (was_training) model_->eval();
         struct Restore {
             Model& m;
             bool on;
-            ~Restore() { m.train(on); }
+            ~Restore() {
+                if (on) m.train(true);
+            }
         } restore{*model_, was_training};
         NoGradGuard no_grad;
         Batcher batcher(windows, BatcherOptions{.batch_size = opt_.batch_size, .shuffle = false,
