@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
         rgrid::CsvTable table = rgrid::read_csv(arg["--input"]);
         table.column(text_col);  // both columns must exist: the error names the file and its columns
         table.column(label_col);
+        RGRID_CHECK(!table.rows.empty(), arg["--input"], ": no rows to analyze (only a header)");
         rgrid::CleanResult cleaned = rgrid::clean(table, text_col, label_col);
         rgrid::Dataset ds = rgrid::Dataset::from_table(cleaned.table, text_col, label_col);
 
