@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
                     "' is not a whole number ≥ 0");
         const rgrid::CsvTable table = rgrid::read_csv(arg["--input"]);
         const rgrid::Dataset ds = rgrid::Dataset::from_table(table, arg["--text-col"], arg["--label-col"]);
+        RGRID_CHECK(!ds.examples.empty(), arg["--input"], ": no rows to split (only a header)");
         if (arg.count("--group-col")) {  // rows sharing a non-empty value of this column stay in one part
             const std::size_t gc = table.column(arg["--group-col"]);
             for (const auto& row : table.rows) opt.group_keys.push_back(row[gc]);
