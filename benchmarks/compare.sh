@@ -69,7 +69,7 @@ if [ "$install" = 1 ]; then
 fi
 
 # ---- 2. rgrid's benchmarks ------------------------------------------------------------
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRGRID_BUILD_TESTS=OFF >/dev/null
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRGRID_BUILD_TESTS=OFF -DRGRID_BUILD_EXAMPLES=ON >/dev/null
 for t in bench_gemm bench_bert; do
   cmake --build "$build" -j2 --target "$t" >&2 || log "building $t failed: its rows will show as missing"
 done
