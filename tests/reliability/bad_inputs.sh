@@ -78,6 +78,9 @@ mk_ckpt big_vocab && cp "$vocab_full" big_vocab/vocab.txt  # 30,522 tokens for a
 mk_ckpt no_weights && rm no_weights/model.safetensors
 mk_ckpt weights_dir && rm weights_dir/model.safetensors && mkdir weights_dir/model.safetensors
 
+# the training options every rgrid-finetune case shares
+ft=(--epochs 1 --batch-size 8 --max-length 32 --stride 8 --vocab vocab.txt)
+
 # ---- rgrid-tokenize ---------------------------------------------------------------------
 expect_error tokenize_missing_vocab "missing_vocab.txt" -- rgrid-tokenize --vocab missing_vocab.txt
 expect_error tokenize_vocab_is_dir "a_directory" -- rgrid-tokenize --vocab a_directory
@@ -90,6 +93,13 @@ expect_error eda_missing_input "missing.csv" -- rgrid-eda --input missing.csv --
 absent eda1
 expect_error eda_input_is_dir "a_directory" -- rgrid-eda --input a_directory --out eda2
 absent eda2
+if [[ $(id -u) -ne 0 ]]; then  # root reads anything: only then is a mode-000 file unreadable
+  cp train.csv unreadable.csv && chmod 000 unreadable.csv
+  expect_error eda_unreadable "unreadable.csv" -- rgrid-eda --input unreadable.csv --out eda8
+  absent eda8
+  expect_error finetune_unreadable "unreadable.csv" -- rgrid-finetune --train unreadable.csv --val val.csv --out ft14 --preset tiny "${ft[@]}"
+  absent ft14
+fi
 expect_error eda_wrong_columns "'text'" -- rgrid-eda --input wrong_columns.csv --out eda3
 absent eda3
 expect_error eda_empty_file "empty.csv" -- rgrid-eda --input empty.csv --out eda4
@@ -118,7 +128,6 @@ expect_error split_bad_seed "--seed" -- rgrid-split --input train.csv --out spli
 absent split5
 
 # ---- rgrid-finetune ---------------------------------------------------------------------
-ft=(--epochs 1 --batch-size 8 --max-length 32 --stride 8 --vocab vocab.txt)
 expect_error finetune_missing_train "missing.csv" -- rgrid-finetune --train missing.csv --val val.csv --out ft1 --preset tiny "${ft[@]}"
 absent ft1
 expect_error finetune_train_is_dir "a_directory" -- rgrid-finetune --train a_directory --val val.csv --out ft13 --preset tiny "${ft[@]}"
@@ -166,6 +175,7 @@ expect_error predict_output_unwritable "plain_file" -- rgrid-predict --model $ck
 expect_error predict_unknown_label "eggs" -- rgrid-predict --model $ckpt --input val_unknown_label.csv --output pred3.csv
 absent pred3.csv
 expect_error predict_max_length "max_length" -- rgrid-predict --model $ckpt --text hello --max-length 600
+expect_error predict_bad_number "--stride" -- rgrid-predict --model $ckpt --text hello --stride eight
 
 # ---- rgrid-serve ----------------------------------------------------------------------
 expect_error serve_missing_model "no_such_model" -- rgrid-serve --model no_such_model --port 0
