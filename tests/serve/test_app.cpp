@@ -272,6 +272,12 @@ TEST_F(Serve, WrongMethodIs405AndUnknownPathIs404) {
     check(c.Post("/nope", "{\"text\": \"a\"}", "application/json"), 404, "no such path", "");
 }
 
+TEST_F(Serve, PortInUseIsAnError) {
+    std::ostringstream log;
+    App second(predictor_, log, {.threads = 1});
+    EXPECT_THROW(second.start("127.0.0.1", port_), Error);  // no silent port sharing (SO_REUSEPORT)
+}
+
 TEST_F(Serve, MalformedHttpGetsJson400) {
     const std::string out = raw_request(port_, "THIS IS NOT HTTP\r\n\r\n");
     EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << out;

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include "rgrid/core/error.hpp"
 #include "rgrid/io/json.hpp"
@@ -271,6 +272,12 @@ private:
         server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
         server_.set_payload_max_length(opt_.max_body);
         server_.set_tcp_nodelay(true);  // else Nagle + delayed ACK add ~40 ms to every small response
+        // httplib's default sets SO_REUSEPORT, which lets a second server bind the same port and
+        // silently take half the connections; SO_REUSEADDR alone allows a quick restart only.
+        server_.set_socket_options([](socket_t sock) {
+            int yes = 1;
+            ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        });
 
         server_.Get("/", [](const httplib::Request&, httplib::Response& res) {
             res.set_content(std::string(page_html()), "text/html; charset=utf-8");
