@@ -29,13 +29,20 @@ int main(int argc, char** argv) try {
     }
     if (!opt.count("--model") || opt.count("--text") == opt.count("--input"))
         return std::cerr << "rgrid-predict: need --model and exactly one of --text or --input\n" << kUsage, 2;
-    if (opt.count("--threads")) set_num_threads(std::stoul(opt["--threads"]));
+    auto number = [&](const char* k) {  // a malformed number is an error naming the option
+        const std::string& v = opt.at(k);
+        std::size_t used = 0, x = 0;
+        try { x = std::stoull(v, &used); } catch (const std::exception&) { used = 0; }
+        RGRID_CHECK(used > 0 && used == v.size() && v[0] != '-', k, ": '", v, "' is not a whole number >= 0");
+        return x;
+    };
+    if (opt.count("--threads")) set_num_threads(number("--threads"));
 
     PredictorOptions po = load_predictor_options(opt["--model"]);
-    if (opt.count("--max-length")) po.window.max_length = std::stoul(opt["--max-length"]);
-    if (opt.count("--stride")) po.window.stride = std::stoul(opt["--stride"]);
-    if (opt.count("--max-windows")) po.window.max_windows = std::stoul(opt["--max-windows"]);
-    if (opt.count("--batch-size")) po.batch_size = std::stoul(opt["--batch-size"]);
+    if (opt.count("--max-length")) po.window.max_length = number("--max-length");
+    if (opt.count("--stride")) po.window.stride = number("--stride");
+    if (opt.count("--max-windows")) po.window.max_windows = number("--max-windows");
+    if (opt.count("--batch-size")) po.batch_size = number("--batch-size");
     if (opt.count("--aggregation")) po.aggregation = parse_aggregation(opt["--aggregation"]);
     Predictor predictor = Predictor::from_pretrained(opt["--model"], po);
     const auto& labels = predictor.labels();
@@ -50,6 +57,12 @@ int main(int argc, char** argv) try {
 
     CsvTable table = read_csv(opt["--input"]);
     const std::size_t tc = table.column(opt["--text-col"]);
+    if (table.has_column(opt["--label-col"])) {  // check the labels before any output is written
+        const std::size_t lc = table.column(opt["--label-col"]);
+        for (std::size_t r = 0; r < table.rows.size(); ++r)
+            RGRID_CHECK(std::find(labels.begin(), labels.end(), table.rows[r][lc]) != labels.end(), table.source, ":",
+                        table.row_line[r], ": label '", table.rows[r][lc], "' is not one of the model's labels");
+    }
     std::vector<std::string> texts;
     for (const auto& row : table.rows) texts.push_back(row[tc]);
     std::vector<Prediction> preds = predictor.predict(texts);
