@@ -213,6 +213,10 @@ void backward(const Var<T>& root, const Tensor<T>* seed = nullptr) {
             n->parents.clear();
             if (n != root.node()) n->release_grad();
         }
+        // Its consumers ran before it, so nothing needs this node any more: dropping the
+        // tape's reference lets activations die layer by layer while gradients appear
+        // (peak memory), instead of all at once when backward returns.
+        it->reset();
     }
 }
 
