@@ -8,6 +8,7 @@
 // https://huggingface.co/docs/transformers/main_classes/model#transformers.PreTrainedModel.save_pretrained
 #include <cerrno>
 #include <cstddef>
+#include <cstdio>  // renameat2, RENAME_EXCHANGE (glibc, _GNU_SOURCE)
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -112,6 +113,30 @@ inline void write_file_atomic(const std::string& path, const void* bytes, std::s
 }
 inline void write_file_atomic(const std::string& path, const std::string& text) {
     write_file_atomic(path, text.data(), text.size());
+}
+
+/// Puts the complete directory `staging` in place of `target` in one atomic step
+/// (renameat2 RENAME_EXCHANGE, then the old contents are removed): a reader or a crash at
+/// any moment sees either the whole old directory or the whole new one, never a mix of
+/// files from two saves. `staging` must be on the same filesystem (a sibling of `target`).
+/// Example: `save_pretrained(model, "out/last.tmp", vocab); replace_directory_atomic("out/last.tmp", "out/last");`
+inline void replace_directory_atomic(const std::string& staging, const std::string& target) {
+    namespace fs = std::filesystem;
+    const fs::path t(target);
+    const fs::path parent = t.has_parent_path() ? t.parent_path() : fs::path(".");
+    detail::fsync_path(staging, /*directory=*/true);  // its files were fsynced by their writers
+    if (fs::exists(t)) {
+        RGRID_CHECK(::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0,
+                    "cannot swap ", staging, " into place as ", target, ": ", std::strerror(errno));
+        detail::fsync_path(parent.string(), /*directory=*/true);
+        std::error_code ec;
+        fs::remove_all(staging, ec);  // now holds the previous checkpoint
+        RGRID_CHECK(!ec, "cannot remove the previous checkpoint ", staging, ": ", ec.message());
+    } else {
+        RGRID_CHECK(::rename(staging.c_str(), target.c_str()) == 0, "cannot rename ", staging, " to ", target, ": ",
+                    std::strerror(errno));
+    }
+    detail::fsync_path(parent.string(), /*directory=*/true);
 }
 
 /// The module's parameters as a TensorMap keyed by their dotted names (F32 for float).

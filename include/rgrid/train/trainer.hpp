@@ -268,11 +268,17 @@ public:
 
     /// Writes `dir` as an HF-layout checkpoint (config.json, model.safetensors, vocab.txt,
     /// tokenizer_config.json) and, with `with_state`, training_state.safetensors.
+    /// Writes the whole checkpoint into a sibling staging folder, then swaps it into place
+    /// atomically: a kill at any moment leaves `dir` holding one complete save (weights,
+    /// options and training state from the same step), never a mix of two.
     void save_checkpoint(const std::string& dir, bool with_state) const {
-        save_pretrained(*model_, dir, vocab_path_, tokenizer_->do_lower_case());
-        save_predictor_options(dir, predictor_.options());
-        if (with_state && optimizer_) save_training_state(dir + "/training_state.safetensors", *model_, *optimizer_,
-                                                          state_, dropout_rng_);
+        const std::string staging = dir + ".saving";
+        std::filesystem::remove_all(staging);  // leftovers of a save that was killed
+        save_pretrained(*model_, staging, vocab_path_, tokenizer_->do_lower_case());
+        save_predictor_options(staging, predictor_.options());
+        if (with_state && optimizer_) save_training_state(staging + "/training_state.safetensors", *model_,
+                                                          *optimizer_, state_, dropout_rng_);
+        replace_directory_atomic(staging, dir);
     }
 
     /// Continues from DIR/last's training_state.safetensors (weights must already be loaded
