@@ -3,7 +3,7 @@
 #   dependencies -> build -> data -> EDA -> split -> fine-tune (quick setting) -> test metrics
 #   -> how to start the web app (or start it with --serve).
 #
-long]|long]
+#   ./run.sh [--binary] [--serve] [--setting quick|long|smoke]
 #
 #   --binary   spam vs ham (data/spamassassin-binary.csv) instead of the 5 groups
 #   --serve    start the web app on the trained model at the end (Ctrl+C to stop)
