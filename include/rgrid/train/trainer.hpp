@@ -165,6 +165,9 @@ public:
                 backward(loss);
                 double grad_norm = NAN;
                 if (args_.max_grad_norm > 0) grad_norm = clip_grad_norm(params, args_.max_grad_norm);
+                RGRID_CHECK(args_.max_grad_norm <= 0 || std::isfinite(grad_norm), "Trainer: non-finite gradient norm ",
+                            grad_norm, " at step ", state_.global_step + 1, " (epoch ", epoch + 1, ", batch ", b + 1,
+                            "); lower the learning rate");
                 const double lr_mult = schedule(state_.global_step);
                 optimizer_->set_lr_multiplier(lr_mult);
                 optimizer_->step();
