@@ -85,13 +85,22 @@ protected:
     static constexpr std::size_t kMaxBody = 64 * 1024;
 
     static void SetUpTestSuite() {
-        dir_ = (std::filesystem::path(::testing::TempDir()) / "rgrid_serve_tiny").string();
-        std::filesystem::remove_all(dir_);
-        save_tiny_model(dir_);
-        predictor_ = std::make_shared<const Predictor>(Predictor::from_pretrained(dir_));
-        app_ = std::make_unique<App>(predictor_, log_, serve::AppOptions{.threads = 8, .max_body = kMaxBody});
-        port_ = app_->start("127.0.0.1", 0);
+        // One folder per process: CTest runs the tests of this suite as parallel processes,
+        // and a shared folder let one process delete the model another was loading.
+        dir_ = (std::filesystem::path(::testing::TempDir()) / ("rgrid_serve_tiny." + std::to_string(::getpid())))
+                   .string();
+        // A failure here must fail every test (GoogleTest would report them as skipped).
+        try {
+            std::filesystem::remove_all(dir_);
+            save_tiny_model(dir_);
+            predictor_ = std::make_shared<const Predictor>(Predictor::from_pretrained(dir_));
+            app_ = std::make_unique<App>(predictor_, log_, serve::AppOptions{.threads = 8, .max_body = kMaxBody});
+            port_ = app_->start("127.0.0.1", 0);
+        } catch (const std::exception& e) {
+            setup_error_ = e.what();
+        }
     }
+    void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << "suite set-up failed: " << setup_error_; }
     static void TearDownTestSuite() {
         app_.reset();
         predictor_.reset();
@@ -120,7 +129,7 @@ protected:
             EXPECT_NEAR(got.at("probabilities").at(labels[k]).get<double>(), want.probabilities[k], 1e-6) << labels[k];
     }
 
-    static inline std::string dir_;
+    static inline std::string dir_, setup_error_;
     static inline std::shared_ptr<const Predictor> predictor_;
     static inline std::ostringstream log_;
     static inline std::unique_ptr<App> app_;

@@ -1,5 +1,6 @@
 // Runs the built rgrid-tokenize program on a few JSON lines (incl. a bad one -> exit 2).
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -20,9 +21,9 @@ CliResult run_cli(const std::string& args, const std::string& input) {
     (void)args, (void)input;
     return {-1, "", ""};
 #endif
-    const std::string dir = ::testing::TempDir();
-    const std::string in = dir + "rgrid_tokenize_in.jsonl", out = dir + "rgrid_tokenize_out.jsonl",
-                      err = dir + "rgrid_tokenize_err.txt";
+    // Per-process names: CTest runs these tests as parallel processes.
+    const std::string dir = ::testing::TempDir() + "rgrid_tokenize_" + std::to_string(::getpid());
+    const std::string in = dir + "_in.jsonl", out = dir + "_out.jsonl", err = dir + "_err.txt";
     std::ofstream(in, std::ios::binary) << input;
     const std::string cmd = std::string(RGRID_BINARY_DIR) + "/bin/rgrid-tokenize " + args + " < " + in + " > " + out +
                             " 2> " + err;
@@ -33,7 +34,9 @@ CliResult run_cli(const std::string& args, const std::string& input) {
         ss << f.rdbuf();
         return ss.str();
     };
-    return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(out), slurp(err)};
+    CliResult r{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(out), slurp(err)};
+    for (const auto& f : {in, out, err}) std::remove(f.c_str());
+    return r;
 }
 
 #ifdef RGRID_HAVE_TOKENIZE_CLI
