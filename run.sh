@@ -8,7 +8,7 @@
 #   --binary   spam vs ham (data/spamassassin-binary.csv) instead of the 5 groups
 #   --serve    start the web app on the trained model at the end (Ctrl+C to stop)
 #   --setting  quick (default, ~10 min of training on 2 cores), long (4 epochs, about twice that), or smoke
-#              (a one-minute check that every stage runs; not a quality setting)
+#              (checks that every stage runs, about 6 min once built; not a quality setting)
 # Outputs go to runs/ (EDA report, split, checkpoints, metrics); every stage says where.
 set -euo pipefail
 cd "$(dirname "$0")"
