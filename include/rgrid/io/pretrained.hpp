@@ -126,8 +126,20 @@ inline void replace_directory_atomic(const std::string& staging, const std::stri
     const fs::path parent = t.has_parent_path() ? t.parent_path() : fs::path(".");
     detail::fsync_path(staging, /*directory=*/true);  // its files were fsynced by their writers
     if (fs::exists(t)) {
-        RGRID_CHECK(::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0,
-                    "cannot swap ", staging, " into place as ", target, ": ", std::strerror(errno));
+        if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
+            // Filesystems without RENAME_EXCHANGE: plain renames. A crash between them leaves
+            // no `target`, the previous checkpoint complete in `target.old` and the new one in `staging`.
+            RGRID_CHECK(errno == EINVAL || errno == ENOSYS || errno == ENOTSUP, "cannot swap ", staging,
+                        " into place as ", target, ": ", std::strerror(errno));
+            const std::string old = target + ".old";
+            fs::remove_all(old);
+            RGRID_CHECK(::rename(target.c_str(), old.c_str()) == 0, "cannot rename ", target, " to ", old, ": ",
+                        std::strerror(errno));
+            RGRID_CHECK(::rename(staging.c_str(), target.c_str()) == 0, "cannot rename ", staging, " to ", target,
+                        ": ", std::strerror(errno));
+            RGRID_CHECK(::rename(old.c_str(), staging.c_str()) == 0, "cannot rename ", old, " to ", staging, ": ",
+                        std::strerror(errno));
+        }
         detail::fsync_path(parent.string(), /*directory=*/true);
         std::error_code ec;
         fs::remove_all(staging, ec);  // now holds the previous checkpoint
