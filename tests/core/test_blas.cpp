@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "rgrid/core/blas.hpp"
 #include "rgrid/core/rng.hpp"
 
@@ -72,4 +75,46 @@ TEST(Blas, BetaAccumulates) {
     Tensor<double> c = full<double>({1, 1}, 10.0);
     gemm(Trans::No, Trans::No, 1, 1, 2, 1.0, a.data(), 2, b.data(), 1, 1.0, c.data(), 1);
     EXPECT_DOUBLE_EQ(c(0, 0), 21.0);
+}
+
+// GEMMs above the split threshold are cut into one block of C per thread (rows when M > N,
+// columns otherwise), each one sgemm call on a sub-view: every transpose combination, leading
+// dimensions wider than the matrices, beta ≠ 0 and sizes that are not multiples of the block
+// alignment must give the naive product at every thread count.
+TEST(Blas, SplitGemmMatchesNaiveAtEveryThreadCount) {
+    const std::size_t threads_before = num_threads();
+    Rng rng(11);
+    struct Dims { std::size_t m, n, k; };
+    for (Dims d : {Dims{67, 301, 129}, Dims{301, 67, 129}, Dims{1000, 33, 40}, Dims{40, 1000, 33}}) {
+        ASSERT_GE(d.m * d.n * d.k, detail::kGemmSplitMin) << "the case must be large enough to be split";
+        for (bool ta : {false, true})
+            for (bool tb : {false, true}) {
+                // Stored with 3 spare columns, so lda/ldb/ldc exceed the logical widths.
+                const std::size_t ar = ta ? d.k : d.m, ac = ta ? d.m : d.k, br = tb ? d.n : d.k, bc = tb ? d.k : d.n;
+                auto a = random<double>({ar, ac + 3}, rng), b = random<double>({br, bc + 3}, rng);
+                auto c0 = random<double>({d.m, d.n + 3}, rng);
+                Tensor<double> av = empty<double>({ar, ac}), bv = empty<double>({br, bc});
+                for (std::size_t i = 0; i < ar; ++i)
+                    for (std::size_t j = 0; j < ac; ++j) av(i, j) = a(i, j);
+                for (std::size_t i = 0; i < br; ++i)
+                    for (std::size_t j = 0; j < bc; ++j) bv(i, j) = b(i, j);
+                const auto ref = naive(av, bv, ta, tb);
+                for (std::size_t threads : {1, 2, 3}) {
+                    set_num_threads(threads);
+                    Tensor<double> c = c0;
+                    gemm(ta ? Trans::Yes : Trans::No, tb ? Trans::Yes : Trans::No, d.m, d.n, d.k, 0.5, a.data(), ac + 3,
+                         b.data(), bc + 3, 2.0, c.data(), d.n + 3);
+                    double worst = 0;
+                    for (std::size_t i = 0; i < d.m; ++i) {
+                        for (std::size_t j = 0; j < d.n; ++j)
+                            worst = std::max(worst, std::abs(c(i, j) - (0.5 * ref(i, j) + 2.0 * c0(i, j))));
+                        for (std::size_t j = d.n; j < d.n + 3; ++j) ASSERT_EQ(c(i, j), c0(i, j)) << "wrote past N";
+                    }
+                    EXPECT_LT(worst, 1e-10) << d.m << "x" << d.n << "x" << d.k << " ta=" << ta << " tb=" << tb
+                                            << " threads=" << threads;
+                }
+            }
+    }
+    set_num_threads(threads_before);
+    EXPECT_EQ(blas_threads(), 1);  // OpenBLAS itself stays single-threaded
 }

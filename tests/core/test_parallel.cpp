@@ -3,6 +3,7 @@
 #include <numeric>
 #include <vector>
 
+#include "rgrid/core/error.hpp"
 #include "rgrid/core/parallel.hpp"
 #include "rgrid/core/rng.hpp"
 

@@ -1,18 +1,18 @@
 #pragma once
 // The only file in rgrid that calls BLAS. Row-major cblas_{s,d}gemm, with
 // transposes, leading dimensions and strided batches (attention heads).
+// OpenBLAS runs single-threaded; a large GEMM is cut into one block of C per thread of
+// rgrid's pool (core/parallel.hpp), each block one sgemm call, so GEMMs and rgrid's own
+// loops share one set of threads. The blocks are fixed by (M, N, threads), so results are
+// deterministic for a given thread count.
 #include <cblas.h>
 
+#include <algorithm>
 #include <cstddef>
 
 #include "rgrid/core/error.hpp"
+#include "rgrid/core/parallel.hpp"
 #include "rgrid/core/tensor.hpp"
-
-extern "C" {
-// OpenBLAS extensions (declared here so we do not depend on which cblas.h is found).
-void openblas_set_num_threads(int num_threads);
-int openblas_get_num_threads(void);
-}
 
 namespace rgrid {
 
@@ -29,6 +29,10 @@ inline void gemm_raw(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k
                      const double* a, int lda, const double* b, int ldb, double beta, double* c, int ldc) {
     cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+// Below this many multiply-adds a GEMM runs as one call on the calling thread.
+inline constexpr std::size_t kGemmSplitMin = std::size_t(1) << 19;
+// Blocks of C are multiples of this many rows or columns (whole micro-kernel tiles).
+inline constexpr std::size_t kGemmSplitAlign = 32;
 }  // namespace detail
 
 /// C (M×N) = alpha · op(A) · op(B) + beta · C, row-major with leading dimensions.
@@ -43,20 +47,52 @@ void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alp
             for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
         return;
     }
-    detail::gemm_raw(detail::to_cblas(ta), detail::to_cblas(tb), static_cast<int>(m), static_cast<int>(n),
-                     static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta, c,
-                     static_cast<int>(ldc));
+    auto call = [&](std::size_t m0, std::size_t m1, std::size_t n0, std::size_t n1) {
+        // Rows m0..m1 of op(A) and columns n0..n1 of op(B): offsets depend on the storage.
+        const T* ab = a + (ta == Trans::No ? m0 * lda : m0);
+        const T* bb = b + (tb == Trans::No ? n0 : n0 * ldb);
+        detail::gemm_raw(detail::to_cblas(ta), detail::to_cblas(tb), static_cast<int>(m1 - m0),
+                         static_cast<int>(n1 - n0), static_cast<int>(k), alpha, ab, static_cast<int>(lda), bb,
+                         static_cast<int>(ldb), beta, c + m0 * ldc + n0, static_cast<int>(ldc));
+    };
+    const std::size_t threads = num_threads();
+    const bool split_n = n >= m;  // cut the longer side of C
+    const std::size_t side = split_n ? n : m;
+    const std::size_t parts = std::min(threads, side / detail::kGemmSplitAlign);
+    if (parts <= 1 || m * n * k < detail::kGemmSplitMin || detail::ThreadPool::in_region()) {
+        call(0, m, 0, n);
+        return;
+    }
+    // Equal shares of the side in whole tiles; the last block takes the remainder.
+    const std::size_t tiles = (side + detail::kGemmSplitAlign - 1) / detail::kGemmSplitAlign;
+    const std::function<void(std::size_t)> job = [&](std::size_t p) {
+        const std::size_t s0 = std::min(side, tiles * p / parts * detail::kGemmSplitAlign);
+        const std::size_t s1 = std::min(side, tiles * (p + 1) / parts * detail::kGemmSplitAlign);
+        if (s0 >= s1) return;
+        if (split_n) call(0, m, s0, s1);
+        else call(s0, s1, 0, n);
+    };
+    detail::ThreadPool::instance().run(parts, job);
 }
 
 /// `batch` independent GEMMs at fixed strides (elements) between consecutive A, B and C.
 /// Used for per-(batch, head) attention products on strided views of (B, T, NH, HS) buffers.
+/// Small products run in parallel across the batch, large ones one after another, each split.
 template <class T>
 void gemm_strided_batched(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alpha,
                           const T* a, std::size_t lda, std::size_t stride_a, const T* b, std::size_t ldb,
                           std::size_t stride_b, T beta, T* c, std::size_t ldc, std::size_t stride_c,
                           std::size_t batch) {
-    for (std::size_t i = 0; i < batch; ++i)
+    auto one = [&](std::size_t i) {
         gemm(ta, tb, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta, c + i * stride_c, ldc);
+    };
+    if (batch > 1 && m * n * k < detail::kGemmSplitMin * num_threads()) {
+        parallel_for(batch, 1, [&](std::size_t b0, std::size_t b1) {
+            for (std::size_t i = b0; i < b1; ++i) one(i);
+        });
+    } else {
+        for (std::size_t i = 0; i < batch; ++i) one(i);
+    }
 }
 
 /// 2-D matrix product of tensors: (M, K) · (K, N) → (M, N), with optional transposes.
@@ -75,8 +111,8 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b, Trans ta = Trans::No, T
     return c;
 }
 
-/// Threads OpenBLAS uses for one GEMM.
-inline void set_blas_threads(int n) { openblas_set_num_threads(n); }
+/// Threads OpenBLAS itself uses for one call: 1 once rgrid's pool exists (see the top of
+/// this file); rgrid's parallelism is set with set_num_threads.
 inline int blas_threads() { return openblas_get_num_threads(); }
 
 }  // namespace rgrid

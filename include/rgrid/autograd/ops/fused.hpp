@@ -9,7 +9,6 @@
 #include <cstring>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <numbers>
 #include <type_traits>
 #include <vector>
@@ -115,50 +114,13 @@ struct AttnDims {
         return out;
     }
 };
-// While alive, OpenBLAS runs single-threaded (rgrid's pool supplies the parallelism).
-// Counted, so overlapping scopes from several threads (a server running requests
-// concurrently) restore the original thread count exactly once, at the end of the last.
-class BlasSingleThreadScope {
-public:
-    BlasSingleThreadScope() {
-        std::lock_guard<std::mutex> lk(state().m);
-        if (state().active++ == 0) {
-            state().saved = blas_threads();
-            if (state().saved > 1) set_blas_threads(1);
-        }
-    }
-    ~BlasSingleThreadScope() {
-        std::lock_guard<std::mutex> lk(state().m);
-        if (--state().active == 0 && state().saved > 1) set_blas_threads(state().saved);
-    }
-    BlasSingleThreadScope(const BlasSingleThreadScope&) = delete;
-    BlasSingleThreadScope& operator=(const BlasSingleThreadScope&) = delete;
-
-private:
-    struct State {
-        std::mutex m;
-        int active = 0, saved = 1;
-    };
-    static State& state() {
-        static State s;
-        return s;
-    }
-};
-// Runs fn(bh) for every (batch, head) pair in parallel, each with single-threaded GEMMs
-// (small per-head products parallelize better across heads than inside OpenBLAS).
+// Runs fn(bh) for every (batch, head) pair in parallel; the per-head GEMMs inside run on
+// the calling thread (small products parallelize better across heads than inside a GEMM).
 template <class F>
 void for_each_head(std::size_t BH, F&& fn) {
-    auto run = [&] {
-        parallel_for(BH, 1, [&](std::size_t b, std::size_t e) {
-            for (std::size_t bh = b; bh < e; ++bh) fn(bh);
-        });
-    };
-    if (num_threads() > 1 && BH > 1) {
-        BlasSingleThreadScope single;
-        run();
-    } else {
-        run();
-    }
+    parallel_for(BH, 1, [&](std::size_t b, std::size_t e) {
+        for (std::size_t bh = b; bh < e; ++bh) fn(bh);
+    });
 }
 // Grain in rows for a row-wise kernel over rows of length n.
 inline std::size_t row_grain(std::size_t n) { return std::max<std::size_t>(1, rgrid::detail::kElemGrain / std::max<std::size_t>(n, 1)); }
