@@ -3,6 +3,7 @@
 #   scripts/fuzz.sh [SECONDS]                 every target for SECONDS (default 60)
 #   scripts/fuzz.sh --runs N [SECONDS]        stop a target after N executions (or SECONDS)
 #   scripts/fuzz.sh --targets "csv tokenizer" only these targets
+#   scripts/fuzz.sh --max-len BYTES           cap input size (libFuzzer -max_len; default: libFuzzer's)
 #   scripts/fuzz.sh --build-dir DIR           build here (default build-fuzz)
 #   scripts/fuzz.sh --smoke                   CTest smoke run: 8 s per target, exit 77 without clang
 # First the checked-in crash regressions (tests/fuzz/regressions/<target>/) are replayed, then
@@ -11,14 +12,15 @@
 # Prints executions, exec/s and findings per target; exits 1 when anything was found.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-seconds=60 runs=0 smoke=0 build_dir="$root/build-fuzz" targets=""
+seconds=60 runs=0 smoke=0 build_dir="$root/build-fuzz" targets="" max_len=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --smoke) smoke=1; seconds=8 ;;
     --runs) runs="$2"; shift ;;
     --targets) targets="$2"; shift ;;
+    --max-len) max_len="$2"; shift ;;
     --build-dir) build_dir="$2"; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     [0-9]*) seconds="$1" ;;
     *) echo "fuzz.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -66,6 +68,7 @@ for t in $targets; do
   args=(-max_total_time="$seconds" -print_final_stats=1 -timeout=60 -rss_limit_mb=2048
         -artifact_prefix="$findings/")
   [[ "$runs" != 0 ]] && args+=(-runs="$runs")
+  [[ "$max_len" != 0 ]] && args+=(-max_len="$max_len")
   "$bin" "${args[@]}" "$work" "$fuzz_src/corpus/$t" >"$log" 2>&1 || true
   elapsed=$(( $(date +%s) - start ))
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
