@@ -152,7 +152,9 @@ private:
 /// Example: `AdamW<float> opt(decay_groups(model.named_parameters(), 0.01), {.lr = 5e-5});`
 template <class T>
 std::vector<ParamGroup<T>> decay_groups(const std::vector<std::pair<std::string, Var<T>*>>& named, double weight_decay) {
-    ParamGroup<T> decay{{}, weight_decay}, no_decay{{}, 0.0};
+    ParamGroup<T> decay, no_decay;
+    decay.weight_decay = weight_decay;
+    no_decay.weight_decay = 0.0;
     for (const auto& [name, p] : named) {
         const bool is_bias = name == "bias" || (name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0);
         const bool is_norm = name.find("LayerNorm.") != std::string::npos || name.rfind("LayerNorm", 0) == 0;
