@@ -7,7 +7,7 @@
 #
 #   --binary   spam vs ham (data/spamassassin-binary.csv) instead of the 5 groups
 #   --serve    start the web app on the trained model at the end (Ctrl+C to stop)
-#   --setting  quick (default, ~10 min of training on 2 cores), long (4 epochs, about twice that), or smoke
+#   --setting  quick (default; about 3 min of training on 2 idle cores), long (4 epochs, about twice that), or smoke
 #              (checks that every stage runs, about 6 min once built; not a quality setting)
 # Outputs go to runs/ (EDA report, split, checkpoints, metrics); every stage says where.
 set -euo pipefail
@@ -35,8 +35,8 @@ THREADS="${RGRID_THREADS:-$(nproc)}"
 stage() { printf '\n==== [%s] %s ====\n' "$(date +%H:%M:%S)" "$*"; }
 START=$(date +%s)
 
-stage "1/7 dependencies (scripts/install-deps.sh)"
-scripts/install-deps.sh
+stage "1/7 dependencies (scripts/install-deps.sh --main)"
+scripts/install-deps.sh --main
 
 stage "2/7 build: rgrid-eda rgrid-split rgrid-finetune rgrid-predict rgrid-serve -> $BIN"
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release > /dev/null

@@ -1,7 +1,19 @@
 #!/usr/bin/env bash
 # Installs every Debian package rgrid needs to build, test, benchmark and run its
 # pipeline. Idempotent: a fast no-op when everything is present. Run as root (or with sudo).
+#   scripts/install-deps.sh          everything (./test.sh, benchmarks/compare.sh)
+#   scripts/install-deps.sh --main   only what ./run.sh needs: the compilers, the library's
+#                                    dependencies, GoogleTest/Benchmark (CMake's configure
+#                                    step looks for them) and Node.js/npm for the data;
+#                                    no PyTorch, Chromium, wrk or clang
 set -euo pipefail
+
+main_only=0
+case "${1:-}" in
+  --main) main_only=1 ;;
+  "") ;;
+  *) echo "usage: scripts/install-deps.sh [--main]" >&2; exit 2 ;;
+esac
 
 packages=(
   # build
@@ -11,11 +23,15 @@ packages=(
   nlohmann-json3-dev libcpp-httplib-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  # the PyTorch reference for parity tests and peer benchmarks (run with /usr/bin/python3)
-  python3 python3-torch python3-numpy
-  # browser checks of the EDA report and the web page; load benchmark; fuzzing
-  chromium fonts-dejavu-core wrk clang libclang-rt-14-dev
 )
+if [ "$main_only" = 0 ]; then
+  packages+=(
+    # the PyTorch reference for parity tests and peer benchmarks (run with /usr/bin/python3)
+    python3 python3-torch python3-numpy
+    # browser checks of the EDA report and the web page; load benchmark; fuzzing
+    chromium fonts-dejavu-core wrk clang libclang-rt-14-dev
+  )
+fi
 # Node.js + npm fetch the default corpus and the peer tools; keep an existing install.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
