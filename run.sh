@@ -8,7 +8,7 @@
 #   --binary   spam vs ham (data/spamassassin-binary.csv) instead of the 5 groups
 #   --serve    start the web app on the trained model at the end (Ctrl+C to stop)
 #   --setting  quick (default; about 3 min of training on 2 idle cores), long (4 epochs, about twice that), or smoke
-#              (checks that every stage runs, about 6 min once built; not a quality setting)
+#              (checks that every stage runs; not a quality setting)
 # Outputs go to runs/ (EDA report, split, checkpoints, metrics); every stage says where.
 set -euo pipefail
 cd "$(dirname "$0")"
