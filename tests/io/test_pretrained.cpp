@@ -2,6 +2,9 @@
 // missing/replaced classifier heads, strict-mode and shape errors, atomic writes.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -223,6 +226,26 @@ TEST(Pretrained, AtomicWriteReplacesWholeFiles) {
     for (auto& e : fs::directory_iterator(d.path)) { (void)e; ++n; }
     EXPECT_EQ(n, 1u);
     EXPECT_THROW(write_file_atomic(d / "missing-dir/f.json", std::string("x")), Error);
+}
+
+// A writer killed mid-save leaves `.<name>.tmp.<pid>`; the next save of that file removes it
+// once its process is gone, and leaves the temp files of live writers and of other files alone.
+TEST(Pretrained, AtomicWriteRemovesTempFilesOfDeadWriters) {
+    TempDir d("atomic-stale");
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) ::_exit(0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);  // reaped: its pid names no process now
+    const std::string dead = d / (".f.json.tmp." + std::to_string(child));
+    const std::string live = d / ".f.json.tmp.1";  // pid 1 always exists
+    const std::string other = d / (".g.json.tmp." + std::to_string(child));
+    for (const auto& p : {dead, live, other}) std::ofstream(p) << "partial";
+    write_file_atomic(d / "f.json", std::string("{}"));
+    EXPECT_FALSE(fs::exists(dead));
+    EXPECT_TRUE(fs::exists(live));
+    EXPECT_TRUE(fs::exists(other));
+    EXPECT_EQ(slurp(d / "f.json"), "{}");
 }
 
 TEST(Pretrained, ClassifierCheckpointLoadsIntoBertModel) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <signal.h>  // kill(pid, 0): is a temp file's writer still alive
 #include <unistd.h>
 
 #include "rgrid/core/error.hpp"
@@ -73,10 +74,31 @@ inline void fsync_path(const std::string& path, bool directory) {
     ::close(fd);
     RGRID_CHECK(rc == 0, "fsync ", path, " failed: ", std::strerror(errno));
 }
+// Removes `.<name>.tmp.<pid>` files in `dir` left by writers of `name` that were killed
+// (their process no longer exists). Temp files of live processes are left alone, and so is
+// anything that does not parse; failures are ignored (this is only tidying).
+inline void remove_stale_temps(const std::filesystem::path& dir, const std::string& name) {
+    namespace fs = std::filesystem;
+    const std::string prefix = "." + name + ".tmp.";
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string f = it->path().filename().string();
+        if (f.size() <= prefix.size() || f.compare(0, prefix.size(), prefix) != 0) continue;
+        const std::string digits = f.substr(prefix.size());
+        if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+        const pid_t pid = static_cast<pid_t>(std::stol(digits));
+        if (pid <= 0 || pid == ::getpid()) continue;
+        if (::kill(pid, 0) != 0 && errno == ESRCH) {
+            std::error_code rm;
+            fs::remove(it->path(), rm);
+        }
+    }
+}
 }  // namespace detail
 
 /// Writes `bytes` to `path` atomically: a temp file in the same directory, fsync, rename
 /// over `path`, fsync of the directory. Readers see the old file or the new one, never a mix.
+/// Temp files of `path` left by killed writers (`.<name>.tmp.<dead pid>`) are removed.
 /// Example: `write_file_atomic("out/config.json", cfg.to_json().dump(2));`
 inline void write_file_atomic(const std::string& path, const void* bytes, std::size_t size) {
     namespace fs = std::filesystem;
@@ -110,6 +132,7 @@ inline void write_file_atomic(const std::string& path, const void* bytes, std::s
         throw Error(detail::concat("rename ", tmp, " -> ", path, " failed: ", std::strerror(e)));
     }
     detail::fsync_path(dir.string(), /*directory=*/true);
+    detail::remove_stale_temps(dir, target.filename().string());
 }
 inline void write_file_atomic(const std::string& path, const std::string& text) {
     write_file_atomic(path, text.data(), text.size());
