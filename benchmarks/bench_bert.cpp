@@ -26,6 +26,7 @@
 
 #include "bert_flops.hpp"
 #include "rgrid/autograd/ops.hpp"
+#include "rgrid/core/allocator.hpp"
 #include "rgrid/core/parallel.hpp"
 #include "rgrid/core/rng.hpp"
 #include "rgrid/nn/bert.hpp"
@@ -142,6 +143,7 @@ void BM_Bert_Inference(benchmark::State& st, std::string preset, std::size_t B, 
 
 // The cases issue 9 names (and a few more for the scaling table in docs/performance.md).
 const bool registered = [] {
+    rgrid::tune_allocator();  // as rgrid's programs do: keep freed buffers for the next step
     struct Case {
         const char* preset;
         std::size_t B, T;

@@ -21,6 +21,7 @@ static const char* kUsage =
     "         [--weight-decay X] [--patience N] [--logging-steps N] [--vocab FILE] [--text-col C] [--label-col C]\n";
 
 int main(int argc, char** argv) try {
+    rgrid::tune_allocator();  // reuse freed buffers step to step (core/allocator.hpp)
     std::map<std::string, std::string> opt{{"--epochs", "3"}, {"--batch-size", "16"}, {"--lr", "5e-5"},
                                            {"--max-length", "512"}, {"--stride", "128"}, {"--max-windows", "0"},
                                            {"--aggregation", "mean"}, {"--seed", "42"}, {"--threads", "0"},

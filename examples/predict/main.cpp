@@ -20,6 +20,7 @@ static const char* kUsage =
     "Window settings default to those the model was trained with (DIR/inference_config.json).\n";
 
 int main(int argc, char** argv) try {
+    rgrid::tune_allocator();  // reuse freed buffers step to step (core/allocator.hpp)
     std::map<std::string, std::string> opt{{"--text-col", "text"}, {"--label-col", "label"}};
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];

@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 
+#include "rgrid/core/allocator.hpp"
 #include "rgrid/core/parallel.hpp"
 #include "rgrid/serve/app.hpp"
 #include "rgrid/train/predictor.hpp"
@@ -40,6 +41,7 @@ static std::size_t number(const std::string& flag, const std::string& v) {
 }
 
 int main(int argc, char** argv) try {
+    rgrid::tune_allocator();  // reuse freed buffers step to step (core/allocator.hpp)
     std::map<std::string, std::string> opt{{"--host", "127.0.0.1"}, {"--port", "8080"}, {"--threads", "4"},
                                            {"--max-body", "1048576"}, {"--parallel-predictions", "1"}};
     for (int i = 1; i < argc; ++i) {

@@ -4,6 +4,7 @@
 #include "rgrid/version.hpp"
 
 // core/
+#include "rgrid/core/allocator.hpp"
 #include "rgrid/core/blas.hpp"
 #include "rgrid/core/error.hpp"
 #include "rgrid/core/parallel.hpp"

@@ -3,6 +3,7 @@
 #include <numeric>
 #include <vector>
 
+#include "rgrid/core/allocator.hpp"
 #include "rgrid/core/error.hpp"
 #include "rgrid/core/parallel.hpp"
 #include "rgrid/core/rng.hpp"
@@ -52,4 +53,16 @@ TEST(Parallel, ExceptionsPropagateAndNestedRegionsRun) {
             parallel_for(10, 1, [&](std::size_t bb, std::size_t ee) { count += static_cast<int>(ee - bb); });
     });
     EXPECT_EQ(count.load(), 40);
+}
+
+// tune_allocator (core/allocator.hpp) changes glibc's malloc settings only; on glibc both
+// mallopt calls must be accepted, and allocation must keep working afterwards.
+TEST(Allocator, TuneAllocatorIsAcceptedByGlibc) {
+#if defined(__GLIBC__)
+    EXPECT_TRUE(rgrid::tune_allocator());
+#else
+    EXPECT_FALSE(rgrid::tune_allocator());
+#endif
+    std::vector<float> big(std::size_t(8) << 20, 1.f);  // 32 MiB, at the mmap threshold
+    EXPECT_EQ(std::accumulate(big.begin(), big.end(), 0.0), double(big.size()));
 }
