@@ -55,24 +55,19 @@ void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alp
                          static_cast<int>(n1 - n0), static_cast<int>(k), alpha, ab, static_cast<int>(lda), bb,
                          static_cast<int>(ldb), beta, c + m0 * ldc + n0, static_cast<int>(ldc));
     };
-    const std::size_t threads = num_threads();
     const bool split_n = n >= m;  // cut the longer side of C
-    const std::size_t side = split_n ? n : m;
-    const std::size_t parts = std::min(threads, side / detail::kGemmSplitAlign);
-    if (parts <= 1 || m * n * k < detail::kGemmSplitMin || detail::ThreadPool::in_region()) {
+    const std::size_t side = split_n ? n : m, align = detail::kGemmSplitAlign;
+    if (num_threads() <= 1 || side < 2 * align || m * n * k < detail::kGemmSplitMin ||
+        detail::ThreadPool::in_region()) {
         call(0, m, 0, n);
         return;
     }
-    // Equal shares of the side in whole tiles; the last block takes the remainder.
-    const std::size_t tiles = (side + detail::kGemmSplitAlign - 1) / detail::kGemmSplitAlign;
-    const std::function<void(std::size_t)> job = [&](std::size_t p) {
-        const std::size_t s0 = std::min(side, tiles * p / parts * detail::kGemmSplitAlign);
-        const std::size_t s1 = std::min(side, tiles * (p + 1) / parts * detail::kGemmSplitAlign);
-        if (s0 >= s1) return;
+    // Contiguous runs of whole tiles, one per thread; the last tile takes the remainder.
+    parallel_for((side + align - 1) / align, 1, [&](std::size_t t0, std::size_t t1) {
+        const std::size_t s0 = t0 * align, s1 = std::min(side, t1 * align);
         if (split_n) call(0, m, s0, s1);
         else call(s0, s1, 0, n);
-    };
-    detail::ThreadPool::instance().run(parts, job);
+    });
 }
 
 /// `batch` independent GEMMs at fixed strides (elements) between consecutive A, B and C.
