@@ -11,6 +11,7 @@
 #include <string>
 
 #include "rgrid/data/clean.hpp"
+#include "rgrid/core/parse.hpp"
 #include "rgrid/data/csv.hpp"
 #include "rgrid/data/dataset.hpp"
 #include "rgrid/data/eda.hpp"
@@ -71,13 +72,8 @@ int main(int argc, char** argv) {
             }
         }
         rgrid::eda::Options opt;
-        for (const char* name : {"--max-length", "--stride"}) {
-            const std::string& v = arg[name];
-            RGRID_CHECK(!v.empty() && v.find_first_not_of("0123456789") == std::string::npos, name, ": '", v,
-                        "' is not a whole number");
-        }
-        opt.max_length = std::stoul(arg["--max-length"]);
-        opt.stride = std::stoul(arg["--stride"]);
+        opt.max_length = rgrid::parse_count("--max-length", arg["--max-length"]);
+        opt.stride = rgrid::parse_count("--stride", arg["--stride"]);
         rgrid::eda::Report report = rgrid::eda::analyze(ds, tokenizer ? &*tokenizer : nullptr, cleaned.report, opt);
         report.input = arg["--input"];
         report.text_col = text_col;

@@ -40,22 +40,9 @@ int main(int argc, char** argv) try {
     if (opt.count("--resume")) opt["--init"] = opt["--resume"], opt.erase("--preset");  // weights of DIR/last
     if (opt.count("--init") == opt.count("--preset"))
         return std::cerr << "rgrid-finetune: give exactly one of --init HF_DIR or --preset NAME\n" << kUsage, 2;
-    // Malformed numbers are errors naming the option (std::stod alone says only "stod").
-    auto num = [&](const char* k) {
-        const std::string& v = opt.at(k);
-        std::size_t used = 0;
-        double x = 0;
-        try { x = std::stod(v, &used); } catch (const std::exception&) { used = 0; }
-        RGRID_CHECK(used > 0 && used == v.size(), k, ": '", v, "' is not a number");
-        return x;
-    };
-    auto cnt = [&](const char* k) {
-        const std::string& v = opt.at(k);
-        std::size_t used = 0, x = 0;
-        try { x = std::stoull(v, &used); } catch (const std::exception&) { used = 0; }
-        RGRID_CHECK(used > 0 && used == v.size() && v[0] != '-', k, ": '", v, "' is not a whole number >= 0");
-        return x;
-    };
+    // Malformed numbers are errors naming the option (core/parse.hpp).
+    auto num = [&](const char* k) { return parse_real(k, opt.at(k)); };
+    auto cnt = [&](const char* k) { return static_cast<std::size_t>(parse_count(k, opt.at(k))); };
 
     TrainingArguments args{.output_dir = opt["--out"], .num_train_epochs = cnt("--epochs"),
                            .per_device_train_batch_size = cnt("--batch-size"), .learning_rate = num("--lr"),

@@ -30,13 +30,7 @@ int main(int argc, char** argv) try {
     }
     if (!opt.count("--model") || opt.count("--text") == opt.count("--input"))
         return std::cerr << "rgrid-predict: need --model and exactly one of --text or --input\n" << kUsage, 2;
-    auto number = [&](const char* k) {  // a malformed number is an error naming the option
-        const std::string& v = opt.at(k);
-        std::size_t used = 0, x = 0;
-        try { x = std::stoull(v, &used); } catch (const std::exception&) { used = 0; }
-        RGRID_CHECK(used > 0 && used == v.size() && v[0] != '-', k, ": '", v, "' is not a whole number >= 0");
-        return x;
-    };
+    auto number = [&](const char* k) { return static_cast<std::size_t>(parse_count(k, opt.at(k))); };
     if (opt.count("--threads")) set_num_threads(number("--threads"));
 
     PredictorOptions po = load_predictor_options(opt["--model"]);

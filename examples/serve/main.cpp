@@ -11,6 +11,7 @@
 
 #include "rgrid/core/allocator.hpp"
 #include "rgrid/core/parallel.hpp"
+#include "rgrid/core/parse.hpp"
 #include "rgrid/serve/app.hpp"
 #include "rgrid/train/predictor.hpp"
 
@@ -29,15 +30,7 @@ static const char* kUsage =
     "  --compute-threads N  threads for the model's matrix products (default: all cores)\n";
 
 static std::size_t number(const std::string& flag, const std::string& v) {
-    std::size_t used = 0;
-    unsigned long long n = 0;
-    try {
-        n = std::stoull(v, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    RGRID_CHECK(used == v.size() && !v.empty() && v[0] != '-', flag, " needs a non-negative integer, got '", v, "'");
-    return static_cast<std::size_t>(n);
+    return static_cast<std::size_t>(rgrid::parse_count(flag, v));
 }
 
 int main(int argc, char** argv) try {

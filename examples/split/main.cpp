@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "rgrid/core/parse.hpp"
 #include "rgrid/data/csv.hpp"
 #include "rgrid/data/dataset.hpp"
 #include "rgrid/data/split.hpp"
@@ -27,11 +28,7 @@ static rgrid::SplitRatios parse_ratios(const std::string& s) {
     std::vector<double> v;
     std::stringstream ss(s);
     for (std::string part; std::getline(ss, part, ',');) {
-        std::size_t used = 0;
-        double x = 0;
-        try { x = std::stod(part, &used); } catch (const std::exception&) { used = 0; }
-        RGRID_CHECK(used == part.size() && !part.empty(), "--ratios: '", part, "' is not a number (expected e.g. 0.8,0.1,0.1)");
-        v.push_back(x);
+        v.push_back(rgrid::parse_real("--ratios", part));
     }
     RGRID_CHECK(v.size() == 3, "--ratios needs three numbers train,validation,test; got '", s, "'");
     return {v[0], v[1], v[2]};
@@ -58,11 +55,7 @@ int main(int argc, char** argv) {
     }
     try {
         const rgrid::SplitRatios ratios = parse_ratios(arg["--ratios"]);
-        std::size_t used = 0;
-        std::uint64_t seed = 0;
-        try { seed = std::stoull(arg["--seed"], &used); } catch (const std::exception&) { used = 0; }
-        RGRID_CHECK(used == arg["--seed"].size() && used > 0 && arg["--seed"][0] != '-', "--seed: '", arg["--seed"],
-                    "' is not a whole number ≥ 0");
+        const std::uint64_t seed = rgrid::parse_count("--seed", arg["--seed"]);
         const rgrid::CsvTable table = rgrid::read_csv(arg["--input"]);
         const rgrid::Dataset ds = rgrid::Dataset::from_table(table, arg["--text-col"], arg["--label-col"]);
         RGRID_CHECK(!ds.examples.empty(), arg["--input"], ": no rows to split (only a header)");
