@@ -19,7 +19,7 @@
 #include <benchmark/benchmark.h>
 
 #include "rgrid/data/csv.hpp"
-#include "rgrid/io/json.hpp"
+#include "rgrid/core/json.hpp"
 #include "rgrid/text/bert_tokenizer.hpp"
 
 namespace {

@@ -77,9 +77,8 @@ int main(int argc, char** argv) try {
         std::cout << "[model] BERT preset '" << opt["--preset"] << "' from scratch: " << cfg.num_hidden_layers
                   << " layers, hidden " << cfg.hidden_size << ", " << model->num_parameters() << " parameters\n";
     } else {
-        model = from_pretrained<float>(opt["--init"], {.id2label = train.label_names, .seed = args.seed});
-        tokenizer = std::make_shared<const BertTokenizer>(
-            BertTokenizer::from_file(vocab, pretrained_do_lower_case(opt["--init"])));
+        model = from_pretrained<float>(opt["--init"], {.id2label = train.label_names, .seed = args.seed, .log = &std::cout});
+        tokenizer = std::make_shared<const BertTokenizer>(tokenizer_from_pretrained(opt["--init"]));
         std::cout << "[model] initialized from " << opt["--init"] << " (" << model->num_parameters() << " parameters)\n";
     }
 

@@ -7,6 +7,7 @@
 #include "rgrid/core/allocator.hpp"
 #include "rgrid/core/blas.hpp"
 #include "rgrid/core/error.hpp"
+#include "rgrid/core/json.hpp"
 #include "rgrid/core/parallel.hpp"
 #include "rgrid/core/parse.hpp"
 #include "rgrid/core/rng.hpp"
@@ -60,11 +61,12 @@
 #include "rgrid/data/utf8.hpp"
 
 // io/
-#include "rgrid/io/json.hpp"
+#include "rgrid/io/atomic_file.hpp"
 #include "rgrid/io/pretrained.hpp"
 #include "rgrid/io/safetensors.hpp"
 
 // train/
+#include "rgrid/train/aggregation.hpp"
 #include "rgrid/train/console_reporter.hpp"
 #include "rgrid/train/curve_svg.hpp"
 #include "rgrid/train/epoch_table.hpp"

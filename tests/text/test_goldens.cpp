@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "rgrid/io/json.hpp"
+#include "rgrid/core/json.hpp"
 #include "rgrid/text/bert_tokenizer.hpp"
 #include "rgrid/text/sliding_window.hpp"
 

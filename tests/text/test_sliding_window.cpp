@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "rgrid/text/sliding_window.hpp"
+#include "rgrid/train/aggregation.hpp"
 
 namespace {
 

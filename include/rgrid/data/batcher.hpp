@@ -20,64 +20,9 @@
 #include "rgrid/core/rng.hpp"
 #include "rgrid/core/tensor.hpp"
 #include "rgrid/text/bert_tokenizer.hpp"
-#include "rgrid/text/sliding_window.hpp"
+#include "rgrid/text/sliding_window.hpp"  // Window, WindowedDocs, make_windows
 
 namespace rgrid {
-
-/// One window of one document: [CLS] content… [SEP] ids, the document index and its label
-/// (-1 when unlabeled).
-struct Window {
-    std::size_t doc_id = 0;
-    std::int64_t label = -1;
-    std::vector<TokenId> ids;
-};
-
-/// The windows of a document collection plus the counts a user wants to see
-/// ("12,105 windows for 5,915 documents").
-struct WindowedDocs {
-    std::vector<Window> windows;   // document order, then window order
-    std::size_t num_docs = 0;
-    std::size_t long_docs = 0;     // documents needing more than one window
-    std::size_t capped_docs = 0;   // documents cut by SlidingWindow::max_windows
-    std::size_t content_tokens = 0;  // WordPiece tokens over all documents (before capping)
-};
-
-/// Tokenizes `texts` (in parallel, each text once) and cuts them into windows.
-/// `labels` is empty (unlabeled) or one class index per text.
-/// Example: `auto wd = make_windows(tok, texts, labels, SlidingWindow{.max_length = 256, .stride = 64});`
-inline WindowedDocs make_windows(const BertTokenizer& tok, const std::vector<std::string>& texts,
-                                 const std::vector<std::int64_t>& labels, const SlidingWindow& sw) {
-    RGRID_CHECK(labels.empty() || labels.size() == texts.size(), "make_windows: ", texts.size(), " texts but ",
-                labels.size(), " labels");
-    sw.validate();
-    SlidingWindow uncapped = sw;
-    uncapped.max_windows = 0;
-    const std::size_t n = texts.size();
-    std::vector<std::vector<std::vector<TokenId>>> per_doc(n);
-    std::vector<std::size_t> tokens(n), needed(n);
-    const TokenId cls = tok.vocab().cls_id(), sep = tok.vocab().sep_id();
-    parallel_for(n, 4, [&](std::size_t b, std::size_t e) {
-        for (std::size_t i = b; i < e; ++i) {
-            auto ids = tok.encode_ids(texts[i], /*add_special_tokens=*/false);
-            tokens[i] = ids.size();
-            needed[i] = uncapped.window_starts(ids.size()).size();
-            per_doc[i] = sw.windows(ids, cls, sep);
-        }
-    });
-    WindowedDocs out;
-    out.num_docs = n;
-    std::size_t total = 0;
-    for (auto& d : per_doc) total += d.size();
-    out.windows.reserve(total);
-    for (std::size_t i = 0; i < n; ++i) {
-        out.content_tokens += tokens[i];
-        out.long_docs += needed[i] > 1;
-        out.capped_docs += per_doc[i].size() < needed[i];
-        for (auto& w : per_doc[i])
-            out.windows.push_back(Window{i, labels.empty() ? std::int64_t(-1) : labels[i], std::move(w)});
-    }
-    return out;
-}
 
 /// A padded batch. input_ids/token_type_ids/attention_mask are (B, T) with T = longest window;
 /// labels (B); doc_ids[b] is the document of row b.

@@ -20,7 +20,7 @@
 #include "rgrid/core/parallel.hpp"
 #include "rgrid/data/clean.hpp"
 #include "rgrid/data/dataset.hpp"
-#include "rgrid/io/json.hpp"
+#include "rgrid/core/json.hpp"
 #include "rgrid/text/bert_tokenizer.hpp"
 #include "rgrid/text/sliding_window.hpp"
 

@@ -1,8 +1,4 @@
 #pragma once
-// The only file in rgrid that includes nlohmann/json: swapping the JSON library is a change here.
-#include <nlohmann/json.hpp>
-
-namespace rgrid {
-/// JSON value (nlohmann::json). Example: `rgrid::json j = rgrid::json::parse(line); j["text"].get<std::string>();`
-using json = nlohmann::json;
-}  // namespace rgrid
+// Moved to core/json.hpp (the JSON funnel sits on the bottom floor). This forward keeps
+// branches written before the move compiling; include "rgrid/core/json.hpp" instead.
+#include "rgrid/core/json.hpp"

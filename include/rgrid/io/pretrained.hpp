@@ -1,37 +1,33 @@
 #pragma once
 // Hugging Face checkpoint directories: load_state_dict (with HF's legacy renames),
-// save_pretrained / from_pretrained. A directory written here loads in transformers with
-// BertForSequenceClassification.from_pretrained(dir) and BertTokenizer.from_pretrained(dir),
-// and one written by transformers (safetensors) loads here. Every file is written
-// atomically: temp file + fsync + rename, then fsync of the directory, so a crash mid-save
-// never leaves a half-written checkpoint behind.
+// save_pretrained / from_pretrained / tokenizer_from_pretrained. A directory written here
+// loads in transformers with AutoModelForSequenceClassification.from_pretrained(dir) and
+// AutoTokenizer.from_pretrained(dir), and one written by transformers (safetensors) loads here,
+// as does a bare BertModel encoder (all-MiniLM-L6-v2): its missing head is initialized as
+// transformers does and reported. Every file is written atomically (io/atomic_file.hpp).
 // https://huggingface.co/docs/transformers/main_classes/model#transformers.PreTrainedModel.save_pretrained
-#include <cerrno>
+#include <cmath>
 #include <cstddef>
-#include <cstdio>  // renameat2, RENAME_EXCHANGE (glibc, _GNU_SOURCE)
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <set>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <fcntl.h>
-#include <signal.h>  // kill(pid, 0): is a temp file's writer still alive
-#include <unistd.h>
-
 #include "rgrid/core/error.hpp"
+#include "rgrid/core/json.hpp"
 #include "rgrid/core/rng.hpp"
-#include "rgrid/io/json.hpp"
+#include "rgrid/io/atomic_file.hpp"
 #include "rgrid/io/safetensors.hpp"
 #include "rgrid/nn/bert.hpp"
 #include "rgrid/nn/bert_config.hpp"
 #include "rgrid/nn/module.hpp"
+#include "rgrid/text/bert_tokenizer.hpp"
+#include "rgrid/text/vocab.hpp"
 
 namespace rgrid {
 
@@ -44,7 +40,7 @@ struct LoadReport {
     std::vector<std::string> unexpected;   // checkpoint keys that match no parameter
     std::vector<std::pair<std::string, std::string>> renamed;  // (checkpoint key, parameter name)
     std::vector<std::string> skipped;      // ignored on purpose: cls.* heads, *.position_ids, *.token_type_ids
-    std::vector<std::string> reinitialized;  // parameters freshly initialized (new classifier head)
+    std::vector<std::string> reinitialized;  // newly initialized (HF rule): a new classifier head, an absent pooler
 };
 
 namespace detail {
@@ -67,112 +63,7 @@ inline std::string join(const std::vector<std::string>& v, std::size_t max_items
     if (v.size() > max_items) s += ", … (" + std::to_string(v.size()) + " in all)";
     return s;
 }
-inline void fsync_path(const std::string& path, bool directory) {
-    int fd = ::open(path.c_str(), directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
-    RGRID_CHECK(fd >= 0, "cannot open ", path, " to fsync: ", std::strerror(errno));
-    const int rc = ::fsync(fd);
-    ::close(fd);
-    RGRID_CHECK(rc == 0, "fsync ", path, " failed: ", std::strerror(errno));
-}
-// Removes `.<name>.tmp.<pid>` files in `dir` left by writers of `name` that were killed
-// (their process no longer exists). Temp files of live processes are left alone, and so is
-// anything that does not parse; failures are ignored (this is only tidying).
-inline void remove_stale_temps(const std::filesystem::path& dir, const std::string& name) {
-    namespace fs = std::filesystem;
-    const std::string prefix = "." + name + ".tmp.";
-    std::error_code ec;
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-        const std::string f = it->path().filename().string();
-        if (f.size() <= prefix.size() || f.compare(0, prefix.size(), prefix) != 0) continue;
-        const std::string digits = f.substr(prefix.size());
-        if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
-        const pid_t pid = static_cast<pid_t>(std::stol(digits));
-        if (pid <= 0 || pid == ::getpid()) continue;
-        if (::kill(pid, 0) != 0 && errno == ESRCH) {
-            std::error_code rm;
-            fs::remove(it->path(), rm);
-        }
-    }
-}
 }  // namespace detail
-
-/// Writes `bytes` to `path` atomically: a temp file in the same directory, fsync, rename
-/// over `path`, fsync of the directory. Readers see the old file or the new one, never a mix.
-/// Temp files of `path` left by killed writers (`.<name>.tmp.<dead pid>`) are removed.
-/// Example: `write_file_atomic("out/config.json", cfg.to_json().dump(2));`
-inline void write_file_atomic(const std::string& path, const void* bytes, std::size_t size) {
-    namespace fs = std::filesystem;
-    const fs::path target(path);
-    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    const std::string tmp = (dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    RGRID_CHECK(fd >= 0, "cannot create ", tmp, ": ", std::strerror(errno));
-    const char* p = static_cast<const char*>(bytes);
-    std::size_t left = size;
-    while (left > 0) {
-        const ssize_t n = ::write(fd, p, left);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            const int e = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            throw Error(detail::concat("write to ", tmp, " failed: ", std::strerror(e)));
-        }
-        p += n;
-        left -= static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        const int e = errno;
-        ::unlink(tmp.c_str());
-        throw Error(detail::concat("fsync/close of ", tmp, " failed: ", std::strerror(e)));
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int e = errno;
-        ::unlink(tmp.c_str());
-        throw Error(detail::concat("rename ", tmp, " -> ", path, " failed: ", std::strerror(e)));
-    }
-    detail::fsync_path(dir.string(), /*directory=*/true);
-    detail::remove_stale_temps(dir, target.filename().string());
-}
-inline void write_file_atomic(const std::string& path, const std::string& text) {
-    write_file_atomic(path, text.data(), text.size());
-}
-
-/// Puts the complete directory `staging` in place of `target` in one atomic step
-/// (renameat2 RENAME_EXCHANGE, then the old contents are removed): a reader or a crash at
-/// any moment sees either the whole old directory or the whole new one, never a mix of
-/// files from two saves. `staging` must be on the same filesystem (a sibling of `target`).
-/// Example: `save_pretrained(model, "out/last.tmp", vocab); replace_directory_atomic("out/last.tmp", "out/last");`
-inline void replace_directory_atomic(const std::string& staging, const std::string& target) {
-    namespace fs = std::filesystem;
-    const fs::path t(target);
-    const fs::path parent = t.has_parent_path() ? t.parent_path() : fs::path(".");
-    detail::fsync_path(staging, /*directory=*/true);  // its files were fsynced by their writers
-    if (fs::exists(t)) {
-        if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
-            // Filesystems without RENAME_EXCHANGE: plain renames. A crash between them leaves
-            // no `target`, the previous checkpoint complete in `target.old` and the new one in `staging`.
-            RGRID_CHECK(errno == EINVAL || errno == ENOSYS || errno == ENOTSUP, "cannot swap ", staging,
-                        " into place as ", target, ": ", std::strerror(errno));
-            const std::string old = target + ".old";
-            fs::remove_all(old);
-            RGRID_CHECK(::rename(target.c_str(), old.c_str()) == 0, "cannot rename ", target, " to ", old, ": ",
-                        std::strerror(errno));
-            RGRID_CHECK(::rename(staging.c_str(), target.c_str()) == 0, "cannot rename ", staging, " to ", target,
-                        ": ", std::strerror(errno));
-            RGRID_CHECK(::rename(old.c_str(), staging.c_str()) == 0, "cannot rename ", old, " to ", staging, ": ",
-                        std::strerror(errno));
-        }
-        detail::fsync_path(parent.string(), /*directory=*/true);
-        std::error_code ec;
-        fs::remove_all(staging, ec);  // now holds the previous checkpoint
-        RGRID_CHECK(!ec, "cannot remove the previous checkpoint ", staging, ": ", ec.message());
-    } else {
-        RGRID_CHECK(::rename(staging.c_str(), target.c_str()) == 0, "cannot rename ", staging, " to ", target, ": ",
-                    std::strerror(errno));
-    }
-    detail::fsync_path(parent.string(), /*directory=*/true);
-}
 
 /// The module's parameters as a TensorMap keyed by their dotted names (F32 for float).
 template <class T>
@@ -185,7 +76,8 @@ safetensors::TensorMap state_dict(const Module<T>& module) {
 /// Copies checkpoint tensors into the module's parameters (converting dtype), accepting
 /// HF's variants: `gamma`/`beta` for LayerNorm, keys without the `bert.` prefix; `cls.*`
 /// heads and `*.position_ids` buffers are skipped. A wrong shape throws naming the key and
-/// both shapes. With Strict::Yes, missing or unexpected keys throw listing them.
+/// both shapes; a NaN or Inf in a tensor throws naming it (nothing is copied then). With
+/// Strict::Yes, missing or unexpected keys throw listing them.
 /// Example: `auto rep = load_state_dict(model, safetensors::read(path), Strict::No);`
 template <class T>
 LoadReport load_state_dict(Module<T>& module, const safetensors::TensorMap& map, Strict strict = Strict::Yes) {
@@ -222,18 +114,51 @@ LoadReport load_state_dict(Module<T>& module, const safetensors::TensorMap& map,
         RGRID_CHECK(rep.missing.empty(), "load_state_dict (strict): missing keys: ", detail::join(rep.missing));
         RGRID_CHECK(rep.unexpected.empty(), "load_state_dict (strict): unexpected keys: ", detail::join(rep.unexpected));
     }
+    std::vector<Tensor<T>> values;  // converted and checked before anything is copied
+    values.reserve(plan.size());
     for (const auto& [name, src] : plan) {
-        Tensor<T> v;
         try {
-            v = src.second->template as<T>();
+            values.push_back(src.second->template as<T>());
         } catch (const Error& e) {
             throw Error(detail::concat("load_state_dict: ", src.first, ": ", e.what()));
         }
-        Var<T>* p = params[name];
-        std::copy(v.data(), v.data() + v.size(), p->data());
+        const Tensor<T>& v = values.back();
+        for (std::size_t i = 0; i < v.size(); ++i)
+            RGRID_CHECK(std::isfinite(v.data()[i]), "load_state_dict: tensor ", src.first, " holds ", v.data()[i],
+                        " (element ", i, " of ", v.size(), "): the checkpoint has NaN/Inf weights (a diverged run "
+                        "or a corrupt file) and cannot be used");
+    }
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+        Var<T>* p = params[plan[i].first];
+        std::copy(values[i].data(), values[i].data() + values[i].size(), p->data());
         p->zero_grad();
     }
     return rep;
+}
+
+/// The parameters a task model may lack in a checkpoint: they are then initialized as
+/// transformers' BertPreTrainedModel._init_weights does (Linear weight ~ Normal(0,
+/// initializer_range), bias 0 — the model constructor's rule) and reported as newly initialized.
+/// The classifier (a BertModel checkpoint has none) and the pooler (some encoders ship without it).
+inline bool newly_initializable(const std::string& name) {
+    return name.rfind("classifier.", 0) == 0 || name.rfind("bert.pooler.", 0) == 0;
+}
+
+/// transformers' load warnings for `rep`, in its words: the newly initialized weights (with the
+/// advice to train) and the checkpoint keys not used. Empty when there is nothing to say.
+/// `source` names the checkpoint (a directory). Example: `std::cerr << load_warnings(rep, dir);`
+inline std::string load_warnings(const LoadReport& rep, const std::string& source,
+                                 const std::string& model_name = "BertForSequenceClassification") {
+    std::string out;
+    if (!rep.reinitialized.empty())
+        out += "Some weights of " + model_name + " were not initialized from the model checkpoint at " + source +
+               " and are newly initialized: [" + detail::join(rep.reinitialized, 100) +
+               "]\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions "
+               "and inference.\n";
+    if (!rep.unexpected.empty())
+        out += "Some weights of the model checkpoint at " + source + " were not used when initializing " + model_name +
+               ": [" + detail::join(rep.unexpected, 100) + "]\n";
+    return out;
 }
 
 /// Options of from_pretrained(): a new label set re-creates the classifier head when its
@@ -242,26 +167,28 @@ struct PretrainedOptions {
     std::optional<std::vector<std::string>> id2label;  // label names (index = class id)
     std::optional<std::size_t> num_labels;             // or just a count (LABEL_0, …)
     std::uint64_t seed = 0;                            // init of anything the checkpoint lacks
+    std::ostream* log = nullptr;                       // gets load_warnings() once, when non-empty
 };
 
-/// Writes an HF checkpoint directory: config.json, model.safetensors, vocab.txt (copied from
-/// `vocab_path`), tokenizer_config.json. Each file is written atomically.
-/// Example: `save_pretrained(model, "runs/spam/best", "vocab.txt");`
+/// Writes an HF checkpoint directory: config.json, model.safetensors, vocab.txt (the
+/// tokenizer's vocabulary, one token per line in id order), tokenizer_config.json. Each file is
+/// written atomically. The vocabulary must have the model's vocab_size tokens.
+/// Example: `save_pretrained(model, "runs/spam/best", tokenizer);`
 template <class T>
-void save_pretrained(const BertForSequenceClassification<T>& model, const std::string& dir,
-                     const std::string& vocab_path, bool do_lower_case = true) {
+void save_pretrained(const BertForSequenceClassification<T>& model, const std::string& dir, const Vocab& vocab,
+                     bool do_lower_case = true) {
     namespace fs = std::filesystem;
+    RGRID_CHECK(vocab.size() == model.config().vocab_size, "save_pretrained: the vocabulary has ", vocab.size(),
+                " tokens but the model's embedding matrix has vocab_size ", model.config().vocab_size, " rows");
     std::error_code ec;
     fs::create_directories(dir, ec);
     RGRID_CHECK(!ec && fs::is_directory(dir), "save_pretrained: cannot create directory ", dir, ": ", ec.message());
-    std::ifstream vin(vocab_path, std::ios::binary);
-    RGRID_CHECK(vin, "save_pretrained: cannot read the tokenizer vocabulary ", vocab_path);
-    std::stringstream vocab;
-    vocab << vin.rdbuf();
+    std::string vocab_txt;
+    for (const auto& t : vocab.tokens()) vocab_txt += t + '\n';
     const auto bytes = safetensors::serialize(state_dict(model), {{"format", "pt"}});
     write_file_atomic((fs::path(dir) / "model.safetensors").string(), bytes.data(), bytes.size());
     write_file_atomic((fs::path(dir) / "config.json").string(), model.config().to_json().dump(2) + "\n");
-    write_file_atomic((fs::path(dir) / "vocab.txt").string(), vocab.str());
+    write_file_atomic((fs::path(dir) / "vocab.txt").string(), vocab_txt);
     json tc = {{"do_lower_case", do_lower_case},
                {"model_max_length", 512},
                {"tokenizer_class", "BertTokenizer"},
@@ -274,28 +201,60 @@ void save_pretrained(const BertForSequenceClassification<T>& model, const std::s
                {"strip_accents", nullptr}};
     write_file_atomic((fs::path(dir) / "tokenizer_config.json").string(), tc.dump(2) + "\n");
 }
+/// Same, with the vocabulary and casing of `tokenizer` (what Trainer saves).
+template <class T>
+void save_pretrained(const BertForSequenceClassification<T>& model, const std::string& dir,
+                     const BertTokenizer& tokenizer) {
+    save_pretrained(model, dir, tokenizer.vocab(), tokenizer.do_lower_case());
+}
+/// Same, with the vocabulary read from `vocab_path` (a vocab.txt).
+template <class T>
+void save_pretrained(const BertForSequenceClassification<T>& model, const std::string& dir,
+                     const std::string& vocab_path, bool do_lower_case = true) {
+    save_pretrained(model, dir, Vocab::from_file(vocab_path), do_lower_case);
+}
 
 /// Reads do_lower_case from `dir`/tokenizer_config.json (true when absent, as HF BERT).
 inline bool pretrained_do_lower_case(const std::string& dir) {
     const std::string path = (std::filesystem::path(dir) / "tokenizer_config.json").string();
-    std::ifstream in(path);
-    if (!in) return true;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    json j = json::parse(ss.str(), nullptr, false);
-    RGRID_CHECK(!j.is_discarded() && j.is_object(), path, " is not a JSON object");
+    if (!std::filesystem::exists(path)) return true;
+    const json j = read_json_object(path, "tokenizer_config.json");
     if (!j.contains("do_lower_case")) return true;
     RGRID_CHECK(j["do_lower_case"].is_boolean(), path, ": do_lower_case must be true or false");
     return j["do_lower_case"].get<bool>();
 }
 
-/// Loads an HF checkpoint directory (config.json + model.safetensors). Legacy names are
-/// accepted (see load_state_dict); a checkpoint without a classifier (a pretrained encoder)
-/// gets a fresh head for the requested labels; a label override of a different size
-/// replaces the stored head. Anything else missing, or any unexpected key, is an error.
+/// The tokenizer of a checkpoint directory: `dir`/vocab.txt with do_lower_case from
+/// tokenizer_config.json. The vocabulary must have exactly config.json's vocab_size tokens
+/// (the rows of the embedding matrix); otherwise the error gives both sizes.
+/// Example: `BertTokenizer tok = tokenizer_from_pretrained("models/minilm-l6");`
+inline BertTokenizer tokenizer_from_pretrained(const std::string& dir) {
+    namespace fs = std::filesystem;
+    const std::string vocab = (fs::path(dir) / "vocab.txt").string();
+    RGRID_CHECK(fs::exists(vocab), "tokenizer_from_pretrained: ", vocab,
+                " not found (a checkpoint directory holds its WordPiece vocabulary as vocab.txt)");
+    BertTokenizer tok = BertTokenizer::from_file(vocab, pretrained_do_lower_case(dir));
+    const std::string config = (fs::path(dir) / "config.json").string();
+    if (fs::exists(config)) {
+        const BertConfig cfg = BertConfig::load(config);
+        RGRID_CHECK(tok.vocab().size() == cfg.vocab_size, "tokenizer_from_pretrained: ", vocab, " has ",
+                    tok.vocab().size(), " tokens but the model's embedding matrix "
+                    "(bert.embeddings.word_embeddings.weight) has vocab_size = ", cfg.vocab_size,
+                    " rows (config.json); the vocabulary belongs to another model");
+    }
+    return tok;
+}
+
+/// Loads an HF checkpoint directory (config.json + model.safetensors) into a sequence
+/// classifier, as transformers' from_pretrained does: legacy names are accepted (see
+/// load_state_dict); what the checkpoint lacks of the head (a BertModel encoder: the
+/// classifier, maybe the pooler; see newly_initializable) keeps the HF initialization and is
+/// listed in report->reinitialized; a label override of a different size replaces the stored
+/// head; keys that match no parameter are listed in report->unexpected. Both are written once
+/// to options.log (load_warnings). Any other missing parameter is an error naming it.
 /// Example:
 ///   LoadReport rep;
-///   auto model = from_pretrained<float>("bert-tiny/", {.id2label = ds.label_names}, &rep);
+///   auto model = from_pretrained<float>("models/minilm-l6", {.id2label = ds.label_names, .log = &std::cerr}, &rep);
 template <class T>
 std::unique_ptr<BertForSequenceClassification<T>> from_pretrained(const std::string& dir,
                                                                    const PretrainedOptions& options = {},
@@ -333,13 +292,12 @@ std::unique_ptr<BertForSequenceClassification<T>> from_pretrained(const std::str
     rep.skipped.insert(rep.skipped.end(), fresh.skipped.begin(), fresh.skipped.end());
     std::vector<std::string> missing_other;
     for (const auto& m : rep.missing) {
-        if (m == "classifier.weight" || m == "classifier.bias") rep.reinitialized.push_back(m);
+        if (newly_initializable(m)) rep.reinitialized.push_back(m);
         else missing_other.push_back(m);
     }
     RGRID_CHECK(missing_other.empty(), "from_pretrained: ", weights.string(), " lacks ", missing_other.size(),
                 " parameters: ", detail::join(missing_other));
-    RGRID_CHECK(rep.unexpected.empty(), "from_pretrained: ", weights.string(), " has keys that match no parameter: ",
-                detail::join(rep.unexpected));
+    if (options.log) *options.log << load_warnings(rep, dir);
     if (report) *report = rep;
     model->eval();
     return model;

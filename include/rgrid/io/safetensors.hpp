@@ -18,7 +18,7 @@
 
 #include "rgrid/core/error.hpp"
 #include "rgrid/core/tensor.hpp"
-#include "rgrid/io/json.hpp"
+#include "rgrid/core/json.hpp"
 
 namespace rgrid::safetensors {
 

@@ -6,12 +6,11 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "rgrid/core/error.hpp"
-#include "rgrid/io/json.hpp"
+#include "rgrid/core/json.hpp"
 
 namespace rgrid {
 
@@ -198,12 +197,7 @@ struct BertConfig {
 
     /// Reads config.json from `path` (errors name the file).
     static BertConfig load(const std::string& path) {
-        std::ifstream in(path);
-        RGRID_CHECK(in, "BertConfig: cannot open ", path);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        json j = json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
-        RGRID_CHECK(!j.is_discarded(), "BertConfig: ", path, " is not valid JSON");
+        const json j = read_json_object(path, "BertConfig");
         try {
             return from_json(j);
         } catch (const Error& e) {

@@ -40,11 +40,11 @@
 #include <sys/socket.h>
 
 #include "rgrid/core/error.hpp"
-#include "rgrid/io/json.hpp"
+#include "rgrid/core/json.hpp"
 #include "rgrid/serve/page.hpp"
 #include "rgrid/text/unicode.hpp"
 #include "rgrid/train/predictor.hpp"
-#include "rgrid/train/training_arguments.hpp"
+#include "rgrid/train/aggregation.hpp"
 
 namespace rgrid::serve {
 

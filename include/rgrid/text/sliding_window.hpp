@@ -1,13 +1,18 @@
 #pragma once
-// Sliding windows over long token sequences (HF overflow semantics) and the aggregation of
-// per-window logits into one per-document prediction.
-// Legend: W windows, K labels, L max_length, M = L - 2 content tokens per window, S stride.
+// Sliding windows over long token sequences (HF overflow semantics): SlidingWindow cuts one
+// document's ids, Window is one cut piece (with its document id and label), make_windows()
+// tokenizes a collection and cuts it. The window bounds are validated here and only here
+// (SlidingWindow::validate). Aggregating window logits per document: train/aggregation.hpp.
+// Legend: W windows, L max_length, M = L - 2 content tokens per window, S stride.
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "rgrid/core/error.hpp"
-#include "rgrid/core/tensor.hpp"
+#include "rgrid/core/parallel.hpp"
+#include "rgrid/text/bert_tokenizer.hpp"
 #include "rgrid/text/vocab.hpp"
 
 namespace rgrid {
@@ -29,12 +34,14 @@ struct SlidingWindow {
     std::size_t stride = 128;
     std::size_t max_windows = 0;  // 0 = no cap
 
-    /// Throws unless 3 <= max_length <= 512 and stride < max_length - 2.
+    /// Throws unless 3 <= max_length <= 512 and stride < max_length - 2. The one check of the
+    /// window bounds: TrainingArguments, Predictor and make_windows() all call it.
     void validate() const {
-        RGRID_CHECK(max_length >= 3 && max_length <= 512, "SlidingWindow: max_length ", max_length,
-                    " must be in [3, 512] (BERT has 512 positions; 2 go to [CLS]/[SEP])");
-        RGRID_CHECK(stride < max_length - 2, "SlidingWindow: stride ", stride, " must be < max_length - 2 = ",
-                    max_length - 2, " (windows must advance)");
+        RGRID_CHECK(max_length >= 3 && max_length <= 512, "SlidingWindow: max_length must be in [3, 512], got ",
+                    max_length, " (BERT has 512 positions, 2 of them for [CLS]/[SEP]; longer texts are split into "
+                    "windows)");
+        RGRID_CHECK(stride < max_length - 2, "SlidingWindow: stride (", stride, ") must be smaller than max_length - 2 (",
+                    max_length - 2, "), or windows would not advance");
     }
 
     /// Content tokens per window (M = max_length - 2).
@@ -71,59 +78,59 @@ struct SlidingWindow {
     }
 };
 
-/// How per-window logits become one document score vector.
-enum class Aggregation {
-    Mean,  ///< mean of the window logits (the default)
-    Max,   ///< per-label maximum of the window logits
-    Vote,  ///< fraction of windows whose argmax is the label (argmax ties -> lowest label index)
+/// One window of one document: [CLS] content… [SEP] ids, the document index and its label
+/// (-1 when unlabeled).
+struct Window {
+    std::size_t doc_id = 0;
+    std::int64_t label = -1;
+    std::vector<TokenId> ids;
 };
 
-/// Aggregates window logits (W, K) into document scores (K). The result does not depend on
-/// the order of the windows, bit for bit (Mean sums each column in sorted order, in double).
-/// Take the document label with aggregate_argmax (ties -> lowest label index).
-/// Example: aggregate(Tensor<float>{{1, 3}, {3, 1}, {0, 2}}, Aggregation::Vote) == {1/3, 2/3}
-template <class T>
-Tensor<T> aggregate(const Tensor<T>& window_logits, Aggregation how) {
-    RGRID_CHECK(window_logits.dimension() == 2 && window_logits.shape()[0] > 0 && window_logits.shape()[1] > 0,
-                "aggregate: window_logits must be (W, K) with W, K >= 1, got ", shape_str(window_logits));
-    const std::size_t w = window_logits.shape()[0], k = window_logits.shape()[1];
-    const T* x = window_logits.data();  // (W, K) row-major
-    Tensor<T> out = zeros<T>({k});      // (K)
-    if (how == Aggregation::Vote) {
-        std::vector<std::size_t> votes(k, 0);
-        for (std::size_t i = 0; i < w; ++i) {
-            std::size_t best = 0;
-            for (std::size_t j = 1; j < k; ++j)
-                if (x[i * k + j] > x[i * k + best]) best = j;
-            ++votes[best];
+/// The windows of a document collection plus the counts a user wants to see
+/// ("12,105 windows for 5,915 documents").
+struct WindowedDocs {
+    std::vector<Window> windows;   // document order, then window order
+    std::size_t num_docs = 0;
+    std::size_t long_docs = 0;     // documents needing more than one window
+    std::size_t capped_docs = 0;   // documents cut by SlidingWindow::max_windows
+    std::size_t content_tokens = 0;  // WordPiece tokens over all documents (before capping)
+};
+
+/// Tokenizes `texts` (in parallel, each text once) and cuts them into windows.
+/// `labels` is empty (unlabeled) or one class index per text.
+/// Example: `auto wd = make_windows(tok, texts, labels, SlidingWindow{.max_length = 256, .stride = 64});`
+inline WindowedDocs make_windows(const BertTokenizer& tok, const std::vector<std::string>& texts,
+                                 const std::vector<std::int64_t>& labels, const SlidingWindow& sw) {
+    RGRID_CHECK(labels.empty() || labels.size() == texts.size(), "make_windows: ", texts.size(), " texts but ",
+                labels.size(), " labels");
+    sw.validate();
+    SlidingWindow uncapped = sw;
+    uncapped.max_windows = 0;
+    const std::size_t n = texts.size();
+    std::vector<std::vector<std::vector<TokenId>>> per_doc(n);
+    std::vector<std::size_t> tokens(n), needed(n);
+    const TokenId cls = tok.vocab().cls_id(), sep = tok.vocab().sep_id();
+    parallel_for(n, 4, [&](std::size_t b, std::size_t e) {
+        for (std::size_t i = b; i < e; ++i) {
+            auto ids = tok.encode_ids(texts[i], /*add_special_tokens=*/false);
+            tokens[i] = ids.size();
+            needed[i] = uncapped.window_starts(ids.size()).size();
+            per_doc[i] = sw.windows(ids, cls, sep);
         }
-        for (std::size_t j = 0; j < k; ++j) out(j) = static_cast<T>(static_cast<double>(votes[j]) / static_cast<double>(w));
-        return out;
-    }
-    std::vector<T> col(w);
-    for (std::size_t j = 0; j < k; ++j) {
-        for (std::size_t i = 0; i < w; ++i) col[i] = x[i * k + j];
-        if (how == Aggregation::Max) {
-            out(j) = *std::max_element(col.begin(), col.end());
-        } else {
-            std::sort(col.begin(), col.end());
-            double sum = 0.0;
-            for (T v : col) sum += static_cast<double>(v);
-            out(j) = static_cast<T>(sum / static_cast<double>(w));
-        }
+    });
+    WindowedDocs out;
+    out.num_docs = n;
+    std::size_t total = 0;
+    for (auto& d : per_doc) total += d.size();
+    out.windows.reserve(total);
+    for (std::size_t i = 0; i < n; ++i) {
+        out.content_tokens += tokens[i];
+        out.long_docs += needed[i] > 1;
+        out.capped_docs += per_doc[i].size() < needed[i];
+        for (auto& w : per_doc[i])
+            out.windows.push_back(Window{i, labels.empty() ? std::int64_t(-1) : labels[i], std::move(w)});
     }
     return out;
-}
-
-/// Index of the highest score; ties go to the lowest index. Example: aggregate_argmax({0.5, 0.5}) == 0
-template <class T>
-std::size_t aggregate_argmax(const Tensor<T>& scores) {
-    RGRID_CHECK(scores.dimension() == 1 && scores.size() > 0, "aggregate_argmax: scores must be (K) with K >= 1, got ",
-                shape_str(scores));
-    std::size_t best = 0;
-    for (std::size_t j = 1; j < scores.size(); ++j)
-        if (scores(j) > scores(best)) best = j;
-    return best;
 }
 
 }  // namespace rgrid

@@ -277,7 +277,7 @@ public:
     void save_checkpoint(const std::string& dir, bool with_state) const {
         const std::string staging = dir + ".saving";
         std::filesystem::remove_all(staging);  // leftovers of a save that was killed
-        save_pretrained(*model_, staging, vocab_path_, tokenizer_->do_lower_case());
+        save_pretrained(*model_, staging, *tokenizer_);
         save_predictor_options(staging, predictor_.options());
         if (with_state && optimizer_) save_training_state(staging + "/training_state.safetensors", *model_,
                                                           *optimizer_, state_, dropout_rng_);

@@ -8,6 +8,7 @@
 
 #include "rgrid/core/error.hpp"
 #include "rgrid/text/sliding_window.hpp"
+#include "rgrid/train/aggregation.hpp"
 
 namespace rgrid {
 
@@ -51,10 +52,7 @@ struct TrainingArguments {
                     warmup_ratio);
         RGRID_CHECK(weight_decay >= 0, "TrainingArguments: weight_decay must be >= 0, got ", weight_decay);
         RGRID_CHECK(max_grad_norm >= 0, "TrainingArguments: max_grad_norm must be >= 0, got ", max_grad_norm);
-        RGRID_CHECK(max_length >= 3 && max_length <= 512, "TrainingArguments: max_length must be in [3, 512], got ",
-                    max_length, " (BERT has 512 positions; longer texts are split into windows)");
-        RGRID_CHECK(stride < max_length - 2, "TrainingArguments: stride (", stride,
-                    ") must be smaller than max_length - 2 (", max_length - 2, "), or windows would not advance");
+        train_window().validate();  // max_length, stride
         RGRID_CHECK(logging_steps > 0, "TrainingArguments: logging_steps must be > 0");
     }
     /// The window settings for training.
@@ -62,22 +60,5 @@ struct TrainingArguments {
     /// The window settings for evaluation and prediction.
     SlidingWindow eval_window() const { return SlidingWindow{max_length, stride, eval_max_windows}; }
 };
-
-/// "mean" | "max" | "vote" → Aggregation (throws naming the value otherwise).
-inline Aggregation parse_aggregation(const std::string& s) {
-    if (s == "mean") return Aggregation::Mean;
-    if (s == "max") return Aggregation::Max;
-    if (s == "vote") return Aggregation::Vote;
-    throw Error("unknown aggregation '" + s + "' (mean, max, vote)");
-}
-/// Aggregation → "mean" | "max" | "vote".
-inline const char* aggregation_name(Aggregation a) {
-    switch (a) {
-        case Aggregation::Mean: return "mean";
-        case Aggregation::Max: return "max";
-        case Aggregation::Vote: return "vote";
-    }
-    return "?";
-}
 
 }  // namespace rgrid
