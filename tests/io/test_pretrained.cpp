@@ -5,11 +5,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "rgrid/io/pretrained.hpp"
+#include "rgrid/train/predictor.hpp"
 
 using namespace rgrid;
 namespace st = rgrid::safetensors;
@@ -255,4 +258,208 @@ TEST(Pretrained, ClassifierCheckpointLoadsIntoBertModel) {
     EXPECT_TRUE(rep.missing.empty());
     EXPECT_EQ(rep.unexpected, (std::vector<std::string>{"classifier.bias", "classifier.weight"}));
     EXPECT_EQ(encoder.pooler.dense.bias.value(), golden_weights().at("bert.pooler.dense.bias").as<double>());
+}
+
+// ---- a pretrained encoder into a classifier, as transformers does (issue 13 item 2) ----------
+
+namespace {
+// The golden weights as a BertModel checkpoint: no "bert." prefix, no classifier, optionally no pooler.
+st::TensorMap bert_model_weights(bool with_pooler) {
+    st::TensorMap m;
+    for (auto& [k, t] : golden_weights()) {
+        if (k.rfind("classifier.", 0) == 0) continue;
+        if (!with_pooler && k.rfind("bert.pooler.", 0) == 0) continue;
+        m[k.substr(5)] = t;
+    }
+    return m;
+}
+BertConfig bert_model_config() {
+    BertConfig c = golden_config();
+    c.set_num_labels(2);  // what a BertModel config.json without id2label reads as
+    return c;
+}
+double rms(const Tensor<float>& t) {
+    double s2 = 0;
+    for (float x : t) s2 += double(x) * x;
+    return std::sqrt(s2 / double(t.size()));
+}
+}  // namespace
+
+TEST(Pretrained, BertModelWithoutPoolerLoadsIntoAClassifierAndSaysWhatIsNew) {
+    TempDir d("bertmodel");
+    auto m = bert_model_weights(/*with_pooler=*/false);
+    m["qa_outputs.weight"] = st::StoredTensor::from(zeros<float>({2, 32}));  // another task's head
+    write_checkpoint(d, m, bert_model_config());
+    std::ostringstream log;
+    LoadReport rep;
+    auto model = from_pretrained<float>(d.path.string(), {.id2label = std::vector<std::string>{"ham", "spam", "x"},
+                                                          .seed = 7, .log = &log}, &rep);
+    EXPECT_EQ(rep.reinitialized, (std::vector<std::string>{"bert.pooler.dense.weight", "bert.pooler.dense.bias",
+                                                           "classifier.weight", "classifier.bias"}));
+    EXPECT_EQ(rep.unexpected, std::vector<std::string>{"qa_outputs.weight"});
+    // HF's _init_weights: Linear weight ~ Normal(0, initializer_range = 0.02), bias 0
+    EXPECT_NEAR(rms(model->bert.pooler.dense.weight.value()), 0.02, 0.003);  // 1024 draws
+    EXPECT_NEAR(rms(model->classifier.weight.value()), 0.02, 0.006);         // 96 draws
+    for (float x : model->bert.pooler.dense.bias.value()) EXPECT_EQ(x, 0.f);
+    for (float x : model->classifier.bias.value()) EXPECT_EQ(x, 0.f);
+    EXPECT_EQ(model->bert.encoder.layer[1].output.dense.weight.value(),
+              golden_weights().at("bert.encoder.layer.1.output.dense.weight").as<float>());
+    // reported once, in transformers' words, naming every new tensor and the unused key
+    const std::string text = log.str();
+    EXPECT_EQ(text, load_warnings(rep, d.path.string()));
+    const std::string head = "Some weights of BertForSequenceClassification were not initialized";
+    EXPECT_NE(text.find(head), std::string::npos) << text;
+    EXPECT_EQ(text.find(head), text.rfind(head)) << text;
+    for (const char* k : {"bert.pooler.dense.weight", "bert.pooler.dense.bias", "classifier.weight", "classifier.bias",
+                          "qa_outputs.weight"})
+        EXPECT_NE(text.find(k), std::string::npos) << k << "\n" << text;
+    EXPECT_NE(text.find("were not used when initializing"), std::string::npos) << text;
+    // a complete checkpoint says nothing
+    TempDir full("bertmodel-full");
+    write_checkpoint(full, golden_weights(), golden_config());
+    std::ostringstream quiet;
+    from_pretrained<float>(full.path.string(), {.log = &quiet});
+    EXPECT_EQ(quiet.str(), "");
+}
+
+TEST(Pretrained, CheckpointErrorsNameTheFieldTensorAndBothSizes) {
+    TempDir d("clear-errors");
+    // model_type of another architecture
+    write_checkpoint(d, golden_weights(), golden_config());
+    {
+        json cj = json::parse(slurp(d / "config.json"));
+        cj["model_type"] = "roberta";
+        std::ofstream(d / "config.json") << cj.dump(2);
+    }
+    std::string e = error_of([&] { from_pretrained<float>(d.path.string()); });
+    EXPECT_NE(e.find("model_type"), std::string::npos) << e;
+    EXPECT_NE(e.find("roberta"), std::string::npos) << e;
+    EXPECT_NE(e.find("config.json"), std::string::npos) << e;
+    // a tensor of the wrong shape, through from_pretrained
+    auto bad = golden_weights();
+    bad["bert.embeddings.word_embeddings.weight"] = st::StoredTensor::from(zeros<float>({98, 32}));
+    write_checkpoint(d, bad, golden_config());
+    e = error_of([&] { from_pretrained<float>(d.path.string()); });
+    EXPECT_NE(e.find("bert.embeddings.word_embeddings.weight"), std::string::npos) << e;
+    EXPECT_NE(e.find("(98, 32)"), std::string::npos) << e;
+    EXPECT_NE(e.find("(99, 32)"), std::string::npos) << e;
+    // a vocab.txt that does not fit the embedding matrix
+    write_checkpoint(d, golden_weights(), golden_config());
+    std::filesystem::copy_file(write_vocab(d, 98), d / "vocab.txt", fs::copy_options::overwrite_existing);
+    e = error_of([&] { tokenizer_from_pretrained(d.path.string()); });
+    EXPECT_NE(e.find("vocab.txt has 98 tokens"), std::string::npos) << e;
+    EXPECT_NE(e.find("vocab_size = 99"), std::string::npos) << e;
+    std::filesystem::copy_file(write_vocab(d, 99), d / "vocab.txt", fs::copy_options::overwrite_existing);
+    EXPECT_EQ(tokenizer_from_pretrained(d.path.string()).vocab().size(), 99u);
+    fs::remove(d / "vocab.txt");
+    EXPECT_NE(error_of([&] { tokenizer_from_pretrained(d.path.string()); }).find("vocab.txt not found"),
+              std::string::npos);
+    // saving with a vocabulary of another size
+    Rng rng(1);
+    BertForSequenceClassification<float> model(golden_config(), rng);
+    e = error_of([&] { save_pretrained(model, d / "x", write_vocab(d, 98)); });
+    EXPECT_NE(e.find("98 tokens"), std::string::npos) << e;
+    EXPECT_NE(e.find("vocab_size 99"), std::string::npos) << e;
+}
+
+TEST(Pretrained, NonFiniteWeightsAreRefusedNamingTheTensor) {
+    TempDir d("nonfinite");
+    for (float v : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                    -std::numeric_limits<float>::infinity()}) {
+        auto m = golden_weights();
+        Tensor<float> w = m.at("bert.encoder.layer.1.attention.self.key.weight").as<float>();
+        w(3, 5) = v;
+        m["bert.encoder.layer.1.attention.self.key.weight"] = st::StoredTensor::from(w);
+        write_checkpoint(d, m, golden_config());
+        const std::string e = error_of([&] { from_pretrained<float>(d.path.string()); });
+        EXPECT_NE(e.find("bert.encoder.layer.1.attention.self.key.weight"), std::string::npos) << e;
+        EXPECT_NE(e.find("NaN/Inf"), std::string::npos) << e;
+        EXPECT_NE(e.find("element 101 of 1024"), std::string::npos) << e;  // row 3, column 5 of (32, 32)
+        // nothing is copied into a model when one tensor is bad
+        Rng rng(2);
+        BertForSequenceClassification<double> model(golden_config(), rng);
+        const Tensor<double> before = model.bert.embeddings.word_embeddings.weight.value();
+        EXPECT_THROW(load_state_dict(model, m, Strict::Yes), Error);
+        EXPECT_EQ(model.bert.embeddings.word_embeddings.weight.value(), before);
+    }
+}
+
+TEST(Pretrained, SaveReusesTheTokenizersVocabularyInMemory) {
+    TempDir d("save-tokenizer");
+    const std::string src = write_vocab(d, 99);
+    const BertTokenizer tok(Vocab::from_file(src), /*do_lower_case=*/false);
+    fs::remove(src);  // nothing is read from disk
+    Rng rng(4);
+    BertForSequenceClassification<float> model(golden_config(), rng);
+    save_pretrained(model, d / "ckpt", tok);
+    write_vocab(d, 99);
+    EXPECT_EQ(slurp(d / "ckpt/vocab.txt"), slurp(src));
+    EXPECT_FALSE(pretrained_do_lower_case(d / "ckpt"));
+    const BertTokenizer again = tokenizer_from_pretrained(d / "ckpt");
+    EXPECT_EQ(again.vocab().tokens(), tok.vocab().tokens());
+    EXPECT_FALSE(again.do_lower_case());
+}
+
+// The real pretrained package (scripts/get-model.sh): all-MiniLM-L6-v2, a BertModel with a pooler.
+TEST(Pretrained, MiniLmBertModelLoadsIntoAClassifier) {
+    const std::string dir = std::string(RGRID_SOURCE_DIR) + "/models/minilm-l6";
+    if (!fs::exists(dir + "/model.safetensors")) GTEST_SKIP() << dir << " is absent (run scripts/get-model.sh)";
+    std::ostringstream log;
+    LoadReport rep;
+    auto model = from_pretrained<float>(dir, {.id2label = std::vector<std::string>{"ham", "spam"}, .log = &log}, &rep);
+    EXPECT_EQ(rep.reinitialized, (std::vector<std::string>{"classifier.weight", "classifier.bias"}));
+    EXPECT_TRUE(rep.unexpected.empty()) << detail::join(rep.unexpected);
+    EXPECT_EQ(model->config().num_hidden_layers, 6u);
+    EXPECT_EQ(model->config().hidden_size, 384u);
+    EXPECT_NE(log.str().find("[classifier.weight, classifier.bias]"), std::string::npos) << log.str();
+    EXPECT_EQ(tokenizer_from_pretrained(dir).vocab().size(), 30522u);
+}
+
+// rgrid-predict and rgrid-serve load through Predictor::from_pretrained: a checkpoint without a
+// trained head is refused, naming what is missing; a vocab.txt of another size too.
+TEST(Pretrained, PredictorRefusesACheckpointWithoutItsClassifier) {
+    TempDir d("predict-encoder");
+    write_checkpoint(d, bert_model_weights(/*with_pooler=*/true), bert_model_config());
+    std::filesystem::copy_file(write_vocab(d, 99), d / "vocab.txt");
+    std::string e = error_of([&] { Predictor::from_pretrained(d.path.string()); });
+    EXPECT_NE(e.find("no trained classification head"), std::string::npos) << e;
+    EXPECT_NE(e.find("classifier.weight, classifier.bias"), std::string::npos) << e;
+    EXPECT_EQ(e.find("pooler"), std::string::npos) << e;  // the pooler is there
+    write_checkpoint(d, bert_model_weights(/*with_pooler=*/false), bert_model_config());
+    e = error_of([&] { Predictor::from_pretrained(d.path.string()); });
+    EXPECT_NE(e.find("bert.pooler.dense.weight"), std::string::npos) << e;
+    // the complete checkpoint predicts; with a vocabulary of another size it is refused
+    write_checkpoint(d, golden_weights(), golden_config());
+    save_predictor_options(d.path.string(), {.window = SlidingWindow{.max_length = 16, .stride = 4}});
+    EXPECT_EQ(Predictor::from_pretrained(d.path.string()).predict("tok7 tok8").probabilities.size(), 3u);
+    std::filesystem::copy_file(write_vocab(d, 100), d / "vocab.txt", fs::copy_options::overwrite_existing);
+    e = error_of([&] { Predictor::from_pretrained(d.path.string()); });
+    EXPECT_NE(e.find("100 tokens"), std::string::npos) << e;
+    EXPECT_NE(e.find("vocab_size = 99"), std::string::npos) << e;
+}
+
+// transformers 5 saves tokenizer.json and no vocab.txt: its WordPiece vocabulary is read instead.
+TEST(Pretrained, TokenizerJsonStandsInForVocabTxt) {
+    const std::string minilm = std::string(RGRID_SOURCE_DIR) + "/models/minilm-l6";
+    if (!fs::exists(minilm + "/tokenizer.json")) GTEST_SKIP() << minilm << " is absent (run scripts/get-model.sh)";
+    TempDir d("tokenizer-json");
+    fs::copy_file(minilm + "/tokenizer.json", d / "tokenizer.json");
+    const BertTokenizer from_json = tokenizer_from_pretrained(d.path.string());
+    const BertTokenizer from_txt = tokenizer_from_pretrained(minilm);
+    EXPECT_EQ(from_json.vocab().tokens(), from_txt.vocab().tokens());
+    EXPECT_TRUE(from_json.do_lower_case());
+    const std::string text = "Héllo, WORLD! unaffable 東京 don't";
+    EXPECT_EQ(from_json.encode_ids(text), from_txt.encode_ids(text));
+    // another pipeline is refused naming the field
+    json j = json::parse(slurp(d / "tokenizer.json"));
+    j["model"]["type"] = "BPE";
+    std::ofstream(d / "tokenizer.json") << j.dump();
+    std::string e = error_of([&] { tokenizer_from_pretrained(d.path.string()); });
+    EXPECT_NE(e.find("model.type is \"BPE\""), std::string::npos) << e;
+    j["model"]["type"] = "WordPiece";
+    j["normalizer"]["strip_accents"] = true;
+    j["normalizer"]["lowercase"] = false;
+    std::ofstream(d / "tokenizer.json") << j.dump();
+    e = error_of([&] { tokenizer_from_pretrained(d.path.string()); });
+    EXPECT_NE(e.find("normalizer.strip_accents"), std::string::npos) << e;
 }

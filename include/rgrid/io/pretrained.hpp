@@ -224,25 +224,81 @@ inline bool pretrained_do_lower_case(const std::string& dir) {
     return j["do_lower_case"].get<bool>();
 }
 
+namespace detail {
+// The WordPiece vocabulary and casing of a Hugging Face tokenizer.json (what transformers 5
+// saves instead of vocab.txt). Only BERT's pipeline is accepted: BertNormalizer (clean_text,
+// handle_chinese_chars, strip_accents null or = lowercase), BertPreTokenizer, WordPiece with
+// "##", [UNK] and 100 chars per word; anything else is an error naming the field.
+inline BertTokenizer bert_tokenizer_from_json(const std::string& path) {
+    const json j = read_json_object(path, "tokenizer_from_pretrained");
+    auto field = [&](const json& obj, const char* parent, const char* key) -> const json& {
+        RGRID_CHECK(obj.is_object() && obj.contains(key), path, ": field ", parent, ".", key, " is missing");
+        return obj.at(key);
+    };
+    auto expect = [&](const json& obj, const char* parent, const char* key, const json& want) {
+        const json& v = field(obj, parent, key);
+        RGRID_CHECK(v == want, path, ": field ", parent, ".", key, " is ", v.dump(), ", rgrid's BERT tokenizer needs ",
+                    want.dump());
+    };
+    const json& model = field(j, "(top)", "model");
+    expect(model, "model", "type", "WordPiece");
+    expect(model, "model", "continuing_subword_prefix", "##");
+    expect(model, "model", "unk_token", "[UNK]");
+    expect(model, "model", "max_input_chars_per_word", 100);
+    const json& norm = field(j, "(top)", "normalizer");
+    expect(norm, "normalizer", "type", "BertNormalizer");
+    expect(norm, "normalizer", "clean_text", true);
+    expect(norm, "normalizer", "handle_chinese_chars", true);
+    const json& lower = field(norm, "normalizer", "lowercase");
+    RGRID_CHECK(lower.is_boolean(), path, ": field normalizer.lowercase must be true or false");
+    const json& strip = field(norm, "normalizer", "strip_accents");
+    RGRID_CHECK(strip.is_null() || strip == lower, path, ": field normalizer.strip_accents is ", strip.dump(),
+                " but lowercase is ", lower.dump(), " (rgrid strips accents exactly when it lowercases, as BERT)");
+    expect(field(j, "(top)", "pre_tokenizer"), "pre_tokenizer", "type", "BertPreTokenizer");
+    const json& vocab = field(model, "model", "vocab");
+    RGRID_CHECK(vocab.is_object() && !vocab.empty(), path, ": field model.vocab must be a non-empty object");
+    std::vector<std::string> tokens(vocab.size());
+    std::vector<bool> seen(vocab.size(), false);
+    for (auto it = vocab.begin(); it != vocab.end(); ++it) {
+        RGRID_CHECK(it.value().is_number_unsigned() && it.value().get<std::size_t>() < tokens.size() &&
+                        !seen[it.value().get<std::size_t>()],
+                    path, ": model.vocab[\"", it.key(), "\"] = ", it.value().dump(), " is not a unique id in 0..",
+                    tokens.size() - 1);
+        tokens[it.value().get<std::size_t>()] = it.key();
+        seen[it.value().get<std::size_t>()] = true;
+    }
+    return BertTokenizer(Vocab(std::move(tokens)), lower.get<bool>());
+}
+}  // namespace detail
+
 /// The tokenizer of a checkpoint directory: `dir`/vocab.txt with do_lower_case from
-/// tokenizer_config.json. The vocabulary must have exactly config.json's vocab_size tokens
-/// (the rows of the embedding matrix); otherwise the error gives both sizes.
+/// tokenizer_config.json, or, where there is no vocab.txt (transformers 5 saves only
+/// tokenizer.json), the WordPiece vocabulary and casing of `dir`/tokenizer.json. The
+/// vocabulary must have exactly config.json's vocab_size tokens (the rows of the embedding
+/// matrix); otherwise the error gives both sizes.
 /// Example: `BertTokenizer tok = tokenizer_from_pretrained("models/minilm-l6");`
 inline BertTokenizer tokenizer_from_pretrained(const std::string& dir) {
     namespace fs = std::filesystem;
-    const std::string vocab = (fs::path(dir) / "vocab.txt").string();
-    RGRID_CHECK(fs::exists(vocab), "tokenizer_from_pretrained: ", vocab,
-                " not found (a checkpoint directory holds its WordPiece vocabulary as vocab.txt)");
-    BertTokenizer tok = BertTokenizer::from_file(vocab, pretrained_do_lower_case(dir));
+    std::string source = (fs::path(dir) / "vocab.txt").string();
+    const std::string tokenizer_json = (fs::path(dir) / "tokenizer.json").string();
+    RGRID_CHECK(fs::exists(source) || fs::exists(tokenizer_json), "tokenizer_from_pretrained: ", source,
+                " not found, nor tokenizer.json (a checkpoint directory holds its WordPiece vocabulary in one of them)");
+    std::optional<BertTokenizer> tok;
+    if (fs::exists(source)) {
+        tok.emplace(BertTokenizer::from_file(source, pretrained_do_lower_case(dir)));
+    } else {
+        source = tokenizer_json;
+        tok.emplace(detail::bert_tokenizer_from_json(tokenizer_json));
+    }
     const std::string config = (fs::path(dir) / "config.json").string();
     if (fs::exists(config)) {
         const BertConfig cfg = BertConfig::load(config);
-        RGRID_CHECK(tok.vocab().size() == cfg.vocab_size, "tokenizer_from_pretrained: ", vocab, " has ",
-                    tok.vocab().size(), " tokens but the model's embedding matrix "
+        RGRID_CHECK(tok->vocab().size() == cfg.vocab_size, "tokenizer_from_pretrained: ", source, " has ",
+                    tok->vocab().size(), " tokens but the model's embedding matrix "
                     "(bert.embeddings.word_embeddings.weight) has vocab_size = ", cfg.vocab_size,
                     " rows (config.json); the vocabulary belongs to another model");
     }
-    return tok;
+    return std::move(*tok);
 }
 
 /// Loads an HF checkpoint directory (config.json + model.safetensors) into a sequence

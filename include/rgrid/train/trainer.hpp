@@ -89,7 +89,7 @@ public:
 
     /// `val` may be empty when `args.evaluate_each_epoch` is false. Labels of both sets must be
     /// among the model's id2label (checked here, naming the label).
-    /// `vocab_path` is the tokenizer's vocab.txt, copied into every checkpoint.
+    /// `vocab_path` names the tokenizer's vocab.txt (checkpoints are written from the tokenizer in memory).
     Trainer(std::shared_ptr<Model> model, std::shared_ptr<const BertTokenizer> tokenizer, std::string vocab_path,
             TrainingArguments args, const Dataset& train, const Dataset& val)
         : model_(std::move(model)), tokenizer_(std::move(tokenizer)), vocab_path_(std::move(vocab_path)),
