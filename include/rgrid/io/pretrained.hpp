@@ -172,14 +172,13 @@ struct PretrainedOptions {
 
 /// Writes an HF checkpoint directory: config.json, model.safetensors, vocab.txt (the
 /// tokenizer's vocabulary, one token per line in id order), tokenizer_config.json. Each file is
-/// written atomically. The vocabulary must have the model's vocab_size tokens.
+/// written atomically. (The vocabulary's size is checked against vocab_size when the checkpoint
+/// is loaded: tokenizer_from_pretrained.)
 /// Example: `save_pretrained(model, "runs/spam/best", tokenizer);`
 template <class T>
 void save_pretrained(const BertForSequenceClassification<T>& model, const std::string& dir, const Vocab& vocab,
                      bool do_lower_case = true) {
     namespace fs = std::filesystem;
-    RGRID_CHECK(vocab.size() == model.config().vocab_size, "save_pretrained: the vocabulary has ", vocab.size(),
-                " tokens but the model's embedding matrix has vocab_size ", model.config().vocab_size, " rows");
     std::error_code ec;
     fs::create_directories(dir, ec);
     RGRID_CHECK(!ec && fs::is_directory(dir), "save_pretrained: cannot create directory ", dir, ": ", ec.message());
