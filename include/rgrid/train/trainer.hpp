@@ -6,7 +6,7 @@
 // metrics.jsonl, redraw curves.svg, save DIR/last (model + training_state.safetensors) and,
 // when validation weighted F1 improves, DIR/best. Early stopping by patience.
 // The library never prints: progress goes to TrainerCallback functions (ConsoleReporter
-// in train/console_reporter.hpp writes HF-style output to a stream the program supplies).
+// in train/report/console_reporter.hpp writes HF-style output to a stream the program supplies).
 // https://huggingface.co/docs/transformers/main_classes/trainer
 // Legend: B batch (windows), T tokens, K labels.
 #include <chrono>
@@ -33,11 +33,11 @@
 #include "rgrid/optim/clip_grad.hpp"
 #include "rgrid/optim/schedule.hpp"
 #include "rgrid/text/bert_tokenizer.hpp"
-#include "rgrid/train/curve_svg.hpp"
-#include "rgrid/train/epoch_table.hpp"
+#include "rgrid/train/report/curve_svg.hpp"
+#include "rgrid/train/report/epoch_table.hpp"
 #include "rgrid/train/evaluate.hpp"
 #include "rgrid/train/metrics.hpp"
-#include "rgrid/train/metrics_log.hpp"
+#include "rgrid/train/report/metrics_log.hpp"
 #include "rgrid/train/predictor.hpp"
 #include "rgrid/train/training_arguments.hpp"
 #include "rgrid/train/training_state.hpp"
