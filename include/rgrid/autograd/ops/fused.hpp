@@ -125,6 +125,23 @@ void rowwise_backward(rgrid::detail::Node<T>& xn, const rgrid::detail::Node<T>& 
         }
     });
 }
+// One row of LayerNorm's dweight and dbias partial sums: dw[j] += g[j]·x̂[j], db[j] += g[j]
+// (either may be null). The product is rounded before the add, never fused into an FMA: that
+// is how these sums have always been computed, and keeping it exact keeps trained weights and
+// training states bit-identical. The loop vectorizes (no reduction inside).
+template <class T>
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("fp-contract=off")))
+#endif
+void layer_norm_param_grads_row(const T* g, const T* x, T mean, T rstd, std::size_t H, T* dw, T* db) {
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+    if (dw)
+        for (std::size_t j = 0; j < H; ++j) dw[j] += g[j] * ((x[j] - mean) * rstd);
+    if (db)
+        for (std::size_t j = 0; j < H; ++j) db[j] += g[j];
+}
 // LayerNorm kernels over rows [r0, r1) of length H (llm.c's layernorm_forward/backward).
 // Forward: mean, biased variance, rstd = 1/√(var + eps), y = x̂·weight + bias with
 // x̂ = (x − mean)·rstd; mean and rstd are saved per row for the backward pass.
@@ -163,14 +180,13 @@ void layer_norm_backward(const T* x, const T* g, const T* w, const T* saved_mean
         const T* gr = g + r * H;
         const T* xr = x + r * H;
         const T m = saved_mean[r], rs = saved_rstd[r];
+        layer_norm_param_grads_row(gr, xr, m, rs, H, dw, db);
         T mg = 0, mgx = 0;  // mean(ĝ), mean(ĝ·x̂)
         for (std::size_t j = 0; j < H; ++j) {
             const T xh = (xr[j] - m) * rs;
             const T gh = w ? gr[j] * w[j] : gr[j];
             mg += gh;
             mgx += gh * xh;
-            if (dw) dw[j] += gr[j] * xh;
-            if (db) db[j] += gr[j];
         }
         mg /= static_cast<T>(H);
         mgx /= static_cast<T>(H);
