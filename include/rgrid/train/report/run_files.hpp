@@ -3,10 +3,12 @@
 // adds both): DIR/metrics.jsonl (every on_log record, then the train summary) and
 // DIR/curves.svg (redrawn after every evaluation).
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "rgrid/io/pretrained.hpp"
