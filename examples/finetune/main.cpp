@@ -9,7 +9,7 @@
 #include <string>
 
 #include "rgrid/rgrid.hpp"
-#include "rgrid/train/console_reporter.hpp"
+#include "rgrid/train/report/console_reporter.hpp"
 #include "rgrid/train/trainer.hpp"
 
 using namespace rgrid;

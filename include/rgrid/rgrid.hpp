@@ -16,6 +16,7 @@
 // autograd/
 #include "rgrid/autograd/grad_check.hpp"
 #include "rgrid/autograd/ops.hpp"
+#include "rgrid/autograd/ops/attention.hpp"
 #include "rgrid/autograd/ops/common.hpp"
 #include "rgrid/autograd/ops/elementwise.hpp"
 #include "rgrid/autograd/ops/fast_math.hpp"
@@ -67,14 +68,20 @@
 
 // train/
 #include "rgrid/train/aggregation.hpp"
-#include "rgrid/train/console_reporter.hpp"
-#include "rgrid/train/curve_svg.hpp"
-#include "rgrid/train/epoch_table.hpp"
+#include "rgrid/train/callback.hpp"
+#include "rgrid/train/classification_objective.hpp"
 #include "rgrid/train/evaluate.hpp"
 #include "rgrid/train/metrics.hpp"
-#include "rgrid/train/metrics_log.hpp"
+#include "rgrid/train/objective.hpp"
 #include "rgrid/train/predictor.hpp"
-#include "rgrid/train/progress_bar.hpp"
 #include "rgrid/train/trainer.hpp"
 #include "rgrid/train/training_arguments.hpp"
 #include "rgrid/train/training_state.hpp"
+
+// train/report/ (presentation: callbacks attached to a Trainer)
+#include "rgrid/train/report/console_reporter.hpp"
+#include "rgrid/train/report/curve_svg.hpp"
+#include "rgrid/train/report/epoch_table.hpp"
+#include "rgrid/train/report/metrics_log.hpp"
+#include "rgrid/train/report/progress_bar.hpp"
+#include "rgrid/train/report/run_files.hpp"

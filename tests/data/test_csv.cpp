@@ -8,22 +8,13 @@
 #include "rgrid/data/csv.hpp"
 #include "rgrid/data/dataset.hpp"
 #include "rgrid/data/utf8.hpp"
+#include "common/error_of.hpp"
 
 using namespace rgrid;
 
 namespace {
 std::string fixture(const std::string& name) { return std::string(RGRID_DATA_FIXTURES) + "/" + name; }
-
-// The message of the Error `fn` throws ("" when it does not throw).
-template <class F>
-std::string error_of(F&& fn) {
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using rgrid::test::error_of;
 }  // namespace
 
 TEST(Csv, Rfc4180QuotesDoubledQuotesEmbeddedCrlfAndNoFinalNewline) {

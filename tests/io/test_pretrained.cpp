@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "rgrid/io/pretrained.hpp"
+#include "common/error_of.hpp"
 #include "rgrid/train/predictor.hpp"
 
 using namespace rgrid;
@@ -56,14 +57,7 @@ void write_checkpoint(const TempDir& d, const st::TensorMap& m, const BertConfig
     c.save(d / "config.json");
 }
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using rgrid::test::error_of;
 
 }  // namespace
 

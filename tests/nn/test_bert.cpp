@@ -1,4 +1,4 @@
-// BERT against PyTorch: names, logits, loss, every gradient and 3 AdamW steps, compared
+// BERT against PyTorch: names, logits, loss and every gradient, compared
 // with tests/golden/*.safetensors written by tests/golden/make_bert_parity.py (real torch;
 // CTest test bert_golden_regenerate re-runs it and checks these files on every ./test.sh).
 // Plus HF initialization, dropout/eval behaviour and a learning sanity check.
@@ -9,6 +9,8 @@
 #include <cmath>
 #include <fstream>
 
+#include "common/golden_bert.hpp"
+#include "common/tiny_bert.hpp"
 #include "rgrid/io/pretrained.hpp"
 #include "rgrid/nn/bert.hpp"
 #include "rgrid/optim/adamw.hpp"
@@ -16,13 +18,10 @@
 #include "rgrid/optim/schedule.hpp"
 
 using namespace rgrid;
+using namespace rgrid::test;
 namespace st = rgrid::safetensors;
 
 namespace {
-
-const std::string golden = RGRID_TEST_DATA_DIR;
-
-BertConfig golden_config() { return BertConfig::load(golden + "/bert_tiny_config.json"); }
 
 std::vector<std::string> read_lines(const std::string& path) {
     std::ifstream in(path);
@@ -30,38 +29,6 @@ std::vector<std::string> read_lines(const std::string& path) {
     for (std::string line; std::getline(in, line);)
         if (!line.empty()) out.push_back(line);
     return out;
-}
-
-struct Batch {
-    IndexTensor ids, types, mask, labels;
-};
-Batch golden_batch(const st::TensorMap& io) {
-    return {io.at("input_ids").as<std::int64_t>(), io.at("token_type_ids").as<std::int64_t>(),
-            io.at("attention_mask").as<std::int64_t>(), io.at("labels").as<std::int64_t>()};
-}
-
-template <class T>
-double max_abs_diff(const Tensor<T>& a, const Tensor<double>& b) {
-    EXPECT_EQ(shape_of(a), shape_of(b));
-    double m = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(static_cast<double>(a.data()[i]) - b.data()[i]));
-    return m;
-}
-double max_abs(const Tensor<double>& a) {
-    double m = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a.data()[i]));
-    return m;
-}
-
-// Loads the golden weights into a fresh model of type T (strict: every key, exact shapes).
-template <class T>
-std::unique_ptr<BertForSequenceClassification<T>> golden_model() {
-    Rng rng(7);
-    auto m = std::make_unique<BertForSequenceClassification<T>>(golden_config(), rng);
-    auto rep = load_state_dict(*m, st::read(golden + "/bert_tiny_weights.safetensors"), Strict::Yes);
-    EXPECT_TRUE(rep.missing.empty() && rep.unexpected.empty() && rep.renamed.empty());
-    m->eval();
-    return m;
 }
 
 }  // namespace
@@ -120,7 +87,7 @@ template <class T>
 void check_forward_backward_parity(double logits_tol, double grad_rel_tol) {
     auto io = st::read(golden + "/bert_tiny_io.safetensors");
     auto model = golden_model<T>();
-    Batch b = golden_batch(io);
+    GoldenBatch b = golden_batch(io);
     Var<T> logits = model->forward(b.ids, b.types, b.mask);
     const double dl = max_abs_diff(logits.value(), io.at("logits").as<double>());
     EXPECT_LE(dl, logits_tol) << "max |logits - torch|";
@@ -149,49 +116,6 @@ void check_forward_backward_parity(double logits_tol, double grad_rel_tol) {
 TEST(BertParity, ForwardBackwardDoubleMatchesPyTorch) { check_forward_backward_parity<double>(1e-5, 1e-4); }
 TEST(BertParity, ForwardBackwardFloatMatchesPyTorch) { check_forward_backward_parity<float>(1e-5, 1e-4); }
 
-template <class T>
-void check_adamw_parity(double tol) {
-    auto io = st::read(golden + "/bert_tiny_io.safetensors");
-    const Tensor<double> hp = io.at("optim_hparams").as<double>();  // lr, wd, warmup, total, steps, max_norm
-    const Tensor<double> norms = io.at("grad_norms").as<double>();
-    auto model = golden_model<T>();
-    Batch b = golden_batch(io);
-    AdamW<T> opt(decay_groups(model->named_parameters(), hp(1)), {.lr = hp(0), .eps = 1e-8});
-    LinearSchedule sched{static_cast<std::size_t>(hp(2)), static_cast<std::size_t>(hp(3))};
-    for (std::size_t step = 0; step < static_cast<std::size_t>(hp(4)); ++step) {
-        Var<T> loss = ops::cross_entropy(model->forward(b.ids, b.types, b.mask), b.labels);
-        backward(loss);
-        const double n = clip_grad_norm(model->parameters(), hp(5));
-        EXPECT_NEAR(n, norms(step), 1e-5 * norms(step)) << "grad norm at step " << step;
-        opt.set_lr_multiplier(sched(step));
-        opt.step();
-        model->zero_grad();
-    }
-    auto after = st::read(golden + "/bert_tiny_after3.safetensors");
-    double worst = 0;
-    std::string worst_name;
-    for (auto& [name, p] : model->named_parameters()) {
-        // Key biases: their true gradient is exactly 0 (see above); in float it is rounding noise
-        // of ~1e-9 that Adam (eps 1e-8) turns into ~lr-sized steps of arbitrary sign, in torch
-        // float too. The double run checks them; in float they only have to stay near.
-        const bool noise_driven = sizeof(T) == 4 && name.ends_with("attention.self.key.bias");
-        const double d = max_abs_diff(p->value(), after.at(name).template as<double>());
-        if (noise_driven) {
-            EXPECT_LE(d, 3 * hp(0)) << name;
-            continue;
-        }
-        if (d > worst) { worst = d; worst_name = name; }
-        EXPECT_LE(d, tol) << name << " after " << hp(4) << " AdamW steps";
-    }
-    // the steps really moved the weights (the comparison is not vacuous)
-    auto before = st::read(golden + "/bert_tiny_weights.safetensors");
-    EXPECT_GT(max_abs_diff(model->classifier.weight.value(), before.at("classifier.weight").as<double>()), 1e-3);
-    std::cout << "[adamw " << (sizeof(T) == 8 ? "double" : "float") << "] max |Δweights| after 3 steps " << worst << " (" << worst_name << ")\n";
-}
-
-TEST(BertParity, ThreeAdamWStepsDoubleMatchPyTorch) { check_adamw_parity<double>(1e-5); }
-TEST(BertParity, ThreeAdamWStepsFloatMatchPyTorch) { check_adamw_parity<float>(1e-5); }
-
 TEST(Bert, DropoutOnlyInTrainingAndReproducible) {
     BertConfig c = golden_config();
     c.hidden_dropout_prob = 0.3;
@@ -199,7 +123,7 @@ TEST(Bert, DropoutOnlyInTrainingAndReproducible) {
     Rng r1(5), r2(5);
     BertForSequenceClassification<float> a(c, r1), b(c, r2);
     auto io = st::read(golden + "/bert_tiny_io.safetensors");
-    Batch bt = golden_batch(io);
+    GoldenBatch bt = golden_batch(io);
     a.eval();
     auto e1 = a.forward(bt.ids, bt.types, bt.mask).value();
     auto e2 = a.forward(bt.ids, bt.types, bt.mask).value();
@@ -249,14 +173,8 @@ TEST(Bert, PaddingDoesNotChangeLogits) {
 // A tiny BERT from scratch learns a keyword rule: label = which of three keywords occurs.
 TEST(BertLearning, TinyBertFitsKeywordRule) {
     const auto t0 = std::chrono::steady_clock::now();
-    BertConfig c;
-    c.vocab_size = 40;
-    c.hidden_size = 32;
-    c.num_hidden_layers = 2;
-    c.num_attention_heads = 4;
-    c.intermediate_size = 64;
-    c.max_position_embeddings = 16;
-    c.id2label = {"none", "alpha", "beta"};
+    const BertConfig c =
+        test::tiny_bert_config({"none", "alpha", "beta"}, {.layers = 2, .heads = 4, .max_positions = 16, .vocab_size = 40});
     Rng rng(2024);
     BertForSequenceClassification<float> model(c, rng);
     // 48 examples of length 4..10: [CLS]=1 content... [SEP]=2, pad 0; keywords 5 (alpha), 6 (beta)
@@ -326,7 +244,7 @@ TEST(Bert, ResetClassifierGivesAFreshHead) {
     EXPECT_EQ(m->classifier.bias.value(), zeros<float>({2}));
     EXPECT_EQ(m->bert.pooler.dense.weight.value(), pooler);
     auto io = st::read(golden + "/bert_tiny_io.safetensors");
-    Batch b = golden_batch(io);
+    GoldenBatch b = golden_batch(io);
     EXPECT_EQ(shape_of(m->forward(b.ids, b.types, b.mask).value()), (Shape{3, 2}));
     EXPECT_THROW(m->reset_classifier({}, rng), Error);
 }

@@ -1,5 +1,5 @@
 // AdamW (torch semantics, hand-computed), decay groups, LinearSchedule, clip_grad_norm.
-// The 3-step comparison against real torch.optim.AdamW is in tests/nn/test_bert.cpp.
+// The 3-step comparison against real torch.optim.AdamW is in test_adamw_parity.cpp.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -8,6 +8,7 @@
 #include <limits>
 #include <string>
 
+#include "common/tiny_bert.hpp"
 #include "rgrid/train/trainer.hpp"
 
 namespace {
@@ -26,13 +27,7 @@ rgrid::Dataset two_topics(std::size_t n) {
 TEST(NonFiniteGuard, NanLossStopsTrainingNamingTheStepAndKeepsTheLastCheckpoint) {
     auto tok = std::make_shared<const rgrid::BertTokenizer>(rgrid::BertTokenizer::from_file(kVocab));
     const rgrid::Dataset train = two_topics(16), val = two_topics(4);
-    rgrid::BertConfig cfg = rgrid::BertConfig::preset("tiny");
-    cfg.hidden_size = 32;
-    cfg.num_hidden_layers = 1;
-    cfg.num_attention_heads = 2;
-    cfg.intermediate_size = 64;
-    cfg.max_position_embeddings = 32;
-    cfg.id2label = train.label_names;
+    const rgrid::BertConfig cfg = rgrid::test::tiny_bert_config(train.label_names, {.max_positions = 32});
     rgrid::Rng rng(5);
     auto model = std::make_shared<rgrid::BertForSequenceClassification<float>>(cfg, rng);
     const std::string out = (std::filesystem::path(::testing::TempDir()) / "rgrid_nonfinite_guard").string();

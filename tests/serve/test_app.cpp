@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/tiny_bert.hpp"
 #include "rgrid/io/pretrained.hpp"
 #include "rgrid/serve/app.hpp"
 
@@ -28,13 +29,8 @@ const std::string kVocab = std::string(RGRID_SOURCE_DIR) + "/examples/assets/ber
 /// (stride 8) so that a few hundred words already need many windows. A larger init range than
 /// BERT's 0.02 spreads the logits, so different texts get different labels.
 void save_tiny_model(const std::string& dir) {
-    BertConfig c;
-    c.hidden_size = 32;
-    c.num_hidden_layers = 2;
-    c.num_attention_heads = 2;
-    c.intermediate_size = 64;
-    c.initializer_range = 0.5;
-    c.id2label = {"ham", "spam", "phishing"};
+    const BertConfig c = test::tiny_bert_config({"ham", "spam", "phishing"},
+                                                {.layers = 2, .max_positions = 512, .initializer_range = 0.5});
     Rng rng(1234);
     BertForSequenceClassification<float> model(c, rng);
     save_pretrained(model, dir, kVocab);

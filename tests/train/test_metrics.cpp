@@ -7,11 +7,11 @@
 #include <sstream>
 #include <string>
 
-#include "rgrid/train/curve_svg.hpp"
-#include "rgrid/train/epoch_table.hpp"
+#include "rgrid/train/report/curve_svg.hpp"
+#include "rgrid/train/report/epoch_table.hpp"
 #include "rgrid/train/metrics.hpp"
-#include "rgrid/train/metrics_log.hpp"
-#include "rgrid/train/progress_bar.hpp"
+#include "rgrid/train/report/metrics_log.hpp"
+#include "rgrid/train/report/progress_bar.hpp"
 
 using namespace rgrid;
 

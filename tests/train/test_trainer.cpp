@@ -6,11 +6,18 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "common/error_of.hpp"
+#include "common/tiny_bert.hpp"
 #include "rgrid/train/trainer.hpp"
 
 using namespace rgrid;
+using rgrid::test::error_of;
 
 namespace {
 const char* kVocab = RGRID_SOURCE_DIR "/examples/assets/bert-base-uncased-vocab.txt";
@@ -38,16 +45,7 @@ Dataset topics(std::size_t n, std::uint64_t seed) {
     return ds;
 }
 
-BertConfig small_config(const std::vector<std::string>& labels) {
-    BertConfig c = BertConfig::preset("tiny");
-    c.hidden_size = 32;
-    c.num_hidden_layers = 1;
-    c.num_attention_heads = 2;
-    c.intermediate_size = 64;
-    c.max_position_embeddings = 64;
-    c.id2label = labels;
-    return c;
-}
+BertConfig small_config(const std::vector<std::string>& labels) { return test::tiny_bert_config(labels); }
 
 std::string temp_dir(const std::string& name) {
     auto p = std::filesystem::path(::testing::TempDir()) / ("rgrid_train_" + name);
@@ -150,17 +148,6 @@ TEST(Predictor, WindowOrderDoesNotChangeThePrediction) {
     EXPECT_THROW(aggregate_documents(two, {1, 1}, 2, Aggregation::Mean), Error);  // document 0 has no window
 }
 
-namespace {
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "<no error>";
-}
-}  // namespace
-
 TEST(Trainer, BadInputsAreClearErrors) {
     Fixture f;
     Rng rng(1);
@@ -234,5 +221,73 @@ TEST(Trainer, ResumeFromLastIsBitExact) {
         ASSERT_EQ(x.size(), y.size());
         EXPECT_TRUE(std::equal(x.data(), x.data() + x.size(), y.data())) << pa[i].first;
     }
+    EXPECT_EQ(tc.state(), ta.state());
+}
+
+namespace {
+// (type, step) of every line of a metrics.jsonl, e.g. ("log", 5), ("eval", 12), ("train_summary", 36).
+std::vector<std::pair<std::string, long>> logged_steps(const std::string& path) {
+    std::ifstream in(path);
+    std::vector<std::pair<std::string, long>> out;
+    for (std::string line; std::getline(in, line);) {
+        const auto t = line.find("\"type\":\"") + 8;
+        const std::string type = line.substr(t, line.find('"', t) - t);
+        auto s = line.find("\"step\":");
+        if (s == std::string::npos) s = line.find("\"global_step\":") + 7;
+        out.emplace_back(type, std::stol(line.substr(s + 7)));
+    }
+    return out;
+}
+}  // namespace
+
+// Killed in the middle of epoch 2 (after its first log lines were written), resumed from
+// DIR/last (end of epoch 1): metrics.jsonl then holds each step once, in the same order as an
+// uninterrupted run, and on_gradients ran once per optimizer step between backward and clipping.
+TEST(Trainer, ResumedRunLogsEveryStepOnce) {
+    Fixture f;
+    auto args_for = [&](const std::string& out) {
+        auto a = small_args(out);
+        a.num_train_epochs = 3;
+        a.logging_steps = 2;
+        return a;
+    };
+    const std::string out_a = temp_dir("relog_a"), out_b = temp_dir("relog_b");
+    Rng rng_a(21);
+    auto a = std::make_shared<BertForSequenceClassification<float>>(small_config(f.train.label_names), rng_a);
+    Trainer ta(a, f.tok, kVocab, args_for(out_a), f.train, f.val);
+    ta.train();
+    {
+        Rng rng_b(21);
+        auto b = std::make_shared<BertForSequenceClassification<float>>(small_config(f.train.label_names), rng_b);
+        Trainer tb(b, f.tok, kVocab, args_for(out_b), f.train, f.val);
+        struct Killed {};
+        TrainerCallback kill;
+        auto epoch = std::make_shared<std::size_t>(0);
+        kill.on_epoch_begin = [epoch](std::size_t e, std::size_t) { *epoch = e; };
+        kill.on_step_end = [epoch](std::size_t step, std::size_t, double) {
+            if (*epoch == 2 && step == 5) throw Killed{};
+        };
+        tb.add_callback(kill);
+        EXPECT_THROW(tb.train(), Killed);
+    }
+    const auto before = logged_steps(out_b + "/metrics.jsonl");
+    ASSERT_FALSE(before.empty());
+    EXPECT_GT(before.back().second, long(ta.state().global_step / 3));  // epoch 2 had logged lines
+
+    std::shared_ptr<BertForSequenceClassification<float>> c = from_pretrained<float>(out_b + "/last");
+    Trainer tc(c, f.tok, kVocab, args_for(out_b), f.train, f.val);
+    tc.resume_from(out_b + "/last");
+    std::size_t gradient_calls = 0;
+    TrainerCallback hook;
+    hook.on_gradients = [&](const std::vector<Var<float>*>& params) {
+        ++gradient_calls;
+        EXPECT_EQ(params.size(), c->parameters().size());
+        EXPECT_TRUE(params.front()->has_grad());  // after backward
+    };
+    tc.add_callback(hook);
+    const std::size_t start = tc.state().global_step;
+    tc.train();
+    EXPECT_EQ(gradient_calls, tc.state().global_step - start);
+    EXPECT_EQ(logged_steps(out_b + "/metrics.jsonl"), logged_steps(out_a + "/metrics.jsonl"));
     EXPECT_EQ(tc.state(), ta.state());
 }

@@ -71,7 +71,8 @@ void sum_rows(const T* src, std::size_t rows, std::size_t cols, T* dst, bool fre
 /// `base + i/4` of rng. The mask depends only on (rng key, base, i), never on how the
 /// range is split across threads. p is resolved to 1/65536. After filling n elements,
 /// the caller skips dropout_draws(n).
-inline void dropout_mask(const Rng& rng, std::uint64_t base, std::size_t b, std::size_t e, double p, std::uint8_t* keep) {
+inline void dropout_mask(const Rng& rng, std::uint64_t base, std::size_t b, std::size_t e, double p,
+                         std::uint8_t* keep) {
     const auto threshold = static_cast<std::uint64_t>(std::llround(p * 65536.0));
     std::size_t i = b;
     while (i < e) {
@@ -102,7 +103,9 @@ struct BroadcastPlan {
         return off;
     }
     /// b = (1..1, cols) with all outer groups repeated: a plain "(rows, inner) + (inner)".
-    bool is_row_broadcast() const { return inner_varies && std::all_of(bstride.begin(), bstride.end(), [](auto s) { return s == 0; }); }
+    bool is_row_broadcast() const {
+        return inner_varies && std::all_of(bstride.begin(), bstride.end(), [](auto s) { return s == 0; });
+    }
 };
 
 template <class SA, class SB>

@@ -11,7 +11,7 @@
 
 namespace rgrid::ops {
 
-namespace detail_ew {
+namespace detail {
 using rgrid::detail::BroadcastPlan;
 
 // y[i] = f(a[i], b[bcast(i)]) over the plan.
@@ -97,33 +97,35 @@ void reduce_to_b(const BroadcastPlan& p, const T* g, const T* a, T sign, rgrid::
 
 template <class T>
 Tensor<T> like(const Var<T>& a) { return Tensor<T>::from_shape(a.shape()); }
-}  // namespace detail_ew
+}  // namespace detail
 
 /// a + b with b broadcast (suffix of a's shape). https://pytorch.org/docs/stable/generated/torch.add.html
 /// Example: `auto y = ops::add(x /*(B,T,H)*/, bias /*(H)*/);`
 template <class T>
 Var<T> add(const Var<T>& a, const Var<T>& b) {
     auto plan = rgrid::detail::broadcast_plan("add", a.shape(), b.shape());
-    Tensor<T> y = detail_ew::like(a);  // a's shape
-    detail_ew::broadcast_map(plan, a.data(), b.data(), y.data(), [](T x, T z) { return x + z; });
-    return make_op<T>("add", std::move(y), {a, b}, [an = a.node_ptr(), bn = b.node_ptr(), plan](rgrid::detail::Node<T>& out) {
+    Tensor<T> y = detail::like(a);  // a's shape
+    detail::broadcast_map(plan, a.data(), b.data(), y.data(), [](T x, T z) { return x + z; });
+    auto backward_fn = [an = a.node_ptr(), bn = b.node_ptr(), plan](rgrid::detail::Node<T>& out) {
         const T* g = out.grad.data();
         if (an->requires_grad) rgrid::detail::grad_add(*an, [g](std::size_t i) { return g[i]; });
-        if (bn->requires_grad) detail_ew::reduce_to_b<T>(plan, g, nullptr, T(1), *bn);
-    });
+        if (bn->requires_grad) detail::reduce_to_b<T>(plan, g, nullptr, T(1), *bn);
+    };
+    return make_op<T>("add", std::move(y), {a, b}, std::move(backward_fn));
 }
 
 /// a − b with b broadcast. https://pytorch.org/docs/stable/generated/torch.sub.html
 template <class T>
 Var<T> sub(const Var<T>& a, const Var<T>& b) {
     auto plan = rgrid::detail::broadcast_plan("sub", a.shape(), b.shape());
-    Tensor<T> y = detail_ew::like(a);
-    detail_ew::broadcast_map(plan, a.data(), b.data(), y.data(), [](T x, T z) { return x - z; });
-    return make_op<T>("sub", std::move(y), {a, b}, [an = a.node_ptr(), bn = b.node_ptr(), plan](rgrid::detail::Node<T>& out) {
+    Tensor<T> y = detail::like(a);
+    detail::broadcast_map(plan, a.data(), b.data(), y.data(), [](T x, T z) { return x - z; });
+    auto backward_fn = [an = a.node_ptr(), bn = b.node_ptr(), plan](rgrid::detail::Node<T>& out) {
         const T* g = out.grad.data();
         if (an->requires_grad) rgrid::detail::grad_add(*an, [g](std::size_t i) { return g[i]; });
-        if (bn->requires_grad) detail_ew::reduce_to_b<T>(plan, g, nullptr, T(-1), *bn);
-    });
+        if (bn->requires_grad) detail::reduce_to_b<T>(plan, g, nullptr, T(-1), *bn);
+    };
+    return make_op<T>("sub", std::move(y), {a, b}, std::move(backward_fn));
 }
 
 /// a ⊙ b with b broadcast. https://pytorch.org/docs/stable/generated/torch.mul.html
@@ -131,24 +133,25 @@ Var<T> sub(const Var<T>& a, const Var<T>& b) {
 template <class T>
 Var<T> mul(const Var<T>& a, const Var<T>& b) {
     auto plan = rgrid::detail::broadcast_plan("mul", a.shape(), b.shape());
-    Tensor<T> y = detail_ew::like(a);
-    detail_ew::broadcast_map(plan, a.data(), b.data(), y.data(), [](T x, T z) { return x * z; });
-    return make_op<T>("mul", std::move(y), {a, b}, [an = a.node_ptr(), bn = b.node_ptr(), plan](rgrid::detail::Node<T>& out) {
+    Tensor<T> y = detail::like(a);
+    detail::broadcast_map(plan, a.data(), b.data(), y.data(), [](T x, T z) { return x * z; });
+    auto backward_fn = [an = a.node_ptr(), bn = b.node_ptr(), plan](rgrid::detail::Node<T>& out) {
         const T* g = out.grad.data();
         if (an->requires_grad) {  // da = g ⊙ broadcast(b)
             bool fresh = false;
             T* da = an->grad_for_accumulate(fresh).data();
-            if (fresh) detail_ew::broadcast_map(plan, g, bn->value.data(), da, [](T x, T z) { return x * z; });
-            else detail_ew::broadcast_map(plan, g, bn->value.data(), da, da, [](T x, T z, T d) { return d + x * z; });
+            if (fresh) detail::broadcast_map(plan, g, bn->value.data(), da, [](T x, T z) { return x * z; });
+            else detail::broadcast_map(plan, g, bn->value.data(), da, da, [](T x, T z, T d) { return d + x * z; });
         }
-        if (bn->requires_grad) detail_ew::reduce_to_b<T>(plan, g, an->value.data(), T(1), *bn);
-    });
+        if (bn->requires_grad) detail::reduce_to_b<T>(plan, g, an->value.data(), T(1), *bn);
+    };
+    return make_op<T>("mul", std::move(y), {a, b}, std::move(backward_fn));
 }
 
 /// s · x for a constant s. https://pytorch.org/docs/stable/generated/torch.mul.html (scalar other)
 template <class T>
 Var<T> scale(const Var<T>& x, T s) {
-    Tensor<T> y = detail_ew::like(x);
+    Tensor<T> y = detail::like(x);
     const T* xp = x.data();
     T* yp = y.data();
     rgrid::detail::store_or_add(yp, true, y.size(), [=](std::size_t i) { return s * xp[i]; });
@@ -161,7 +164,7 @@ Var<T> scale(const Var<T>& x, T s) {
 /// tanh(x); backward uses the saved output: dx = g·(1 − y²). https://pytorch.org/docs/stable/generated/torch.tanh.html
 template <class T>
 Var<T> tanh(const Var<T>& x) {
-    Tensor<T> y = detail_ew::like(x);
+    Tensor<T> y = detail::like(x);
     const T* xp = x.data();
     T* yp = y.data();
     rgrid::detail::store_or_add(yp, true, y.size(), [=](std::size_t i) { return std::tanh(xp[i]); });

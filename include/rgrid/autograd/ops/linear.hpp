@@ -32,22 +32,22 @@ Var<T> matmul(const Var<T>& a, const Var<T>& b) {
     Tensor<T> y = Tensor<T>::from_shape(ys);
     gemm_strided_batched(Trans::No, Trans::No, rows, N, K, T(1), a.data(), K, M * K, b.data(), N, K * N, T(0), y.data(),
                          N, M * N, batch);
-    return make_op<T>("matmul", std::move(y), {a, b},
-                      [an = a.node_ptr(), bn = b.node_ptr(), batch, rows, M, N, K](rgrid::detail::Node<T>& out) {
-                          const T* g = out.grad.data();  // (…, M, N)
-                          if (an->requires_grad) {       // dA = g · Bᵀ
-                              bool fresh = false;
-                              T* da = an->grad_for_accumulate(fresh).data();
-                              gemm_strided_batched(Trans::No, Trans::Yes, rows, K, N, T(1), g, N, M * N, bn->value.data(), N,
-                                                   K * N, fresh ? T(0) : T(1), da, K, M * K, batch);
-                          }
-                          if (bn->requires_grad) {  // dB = Aᵀ · g (summed over rows when B is shared)
-                              bool fresh = false;
-                              T* db = bn->grad_for_accumulate(fresh).data();
-                              gemm_strided_batched(Trans::Yes, Trans::No, K, N, rows, T(1), an->value.data(), K, M * K, g, N,
-                                                   M * N, fresh ? T(0) : T(1), db, N, K * N, batch);
-                          }
-                      });
+    auto backward_fn = [an = a.node_ptr(), bn = b.node_ptr(), batch, rows, M, N, K](rgrid::detail::Node<T>& out) {
+        const T* g = out.grad.data();  // (…, M, N)
+        if (an->requires_grad) {       // dA = g · Bᵀ
+            bool fresh = false;
+            T* da = an->grad_for_accumulate(fresh).data();
+            gemm_strided_batched(Trans::No, Trans::Yes, rows, K, N, T(1), g, N, M * N, bn->value.data(), N,
+                                 K * N, fresh ? T(0) : T(1), da, K, M * K, batch);
+        }
+        if (bn->requires_grad) {  // dB = Aᵀ · g (summed over rows when B is shared)
+            bool fresh = false;
+            T* db = bn->grad_for_accumulate(fresh).data();
+            gemm_strided_batched(Trans::Yes, Trans::No, K, N, rows, T(1), an->value.data(), K, M * K, g, N,
+                                 M * N, fresh ? T(0) : T(1), db, N, K * N, batch);
+        }
+    };
+    return make_op<T>("matmul", std::move(y), {a, b}, std::move(backward_fn));
 }
 
 /// y = x·Wᵀ + b. https://pytorch.org/docs/stable/generated/torch.nn.functional.linear.html
@@ -56,8 +56,8 @@ Var<T> matmul(const Var<T>& a, const Var<T>& b) {
 /// Example: `auto h = ops::linear(x /*(B,T,H)*/, w /*(I,H)*/, b /*(I)*/);  // (B,T,I)`
 template <class T>
 Var<T> linear(const Var<T>& x, const Var<T>& w, const Var<T>& b = Var<T>()) {
-    RGRID_CHECK(x.dim() >= 1 && w.dim() == 2, "ops::linear: expected x (…, in) and W (out, in), got x ", shape_str(x.shape()),
-                " and W ", shape_str(w.shape()));
+    RGRID_CHECK(x.dim() >= 1 && w.dim() == 2, "ops::linear: expected x (…, in) and W (out, in), got x ",
+                shape_str(x.shape()), " and W ", shape_str(w.shape()));
     const std::size_t in = w.size(1), outf = w.size(0);
     RGRID_CHECK(x.shape().back() == in, "ops::linear: x ", shape_str(x.shape()), " has last dim ", x.shape().back(),
                 " but W ", shape_str(w.shape()), " expects in = ", in);
@@ -71,30 +71,32 @@ Var<T> linear(const Var<T>& x, const Var<T>& w, const Var<T>& b = Var<T>()) {
     T* yp = y.data();
     if (b.defined()) {
         const T* bp = b.data();
-        parallel_for(n, std::max<std::size_t>(1, rgrid::detail::kElemGrain / outf), [&](std::size_t r0, std::size_t r1) {
+        const std::size_t grain = std::max<std::size_t>(1, rgrid::detail::kElemGrain / outf);
+        parallel_for(n, grain, [&](std::size_t r0, std::size_t r1) {
             for (std::size_t r = r0; r < r1; ++r) std::copy(bp, bp + outf, yp + r * outf);
         });
     }
     gemm(Trans::No, Trans::Yes, n, outf, in, T(1), x.data(), in, w.data(), in, b.defined() ? T(1) : T(0), yp, outf);
-    return make_op<T>("linear", std::move(y), {x, w, b},
-                      [xn = x.node_ptr(), wn = w.node_ptr(), bn = b.node_ptr(), n, in, outf](rgrid::detail::Node<T>& out) {
-                          const T* g = out.grad.data();  // (N, out)
-                          bool fresh = false;
-                          if (xn->requires_grad) {       // dx (N,in) = g (N,out) · W (out,in)
-                              T* dx = xn->grad_for_accumulate(fresh).data();
-                              gemm(Trans::No, Trans::No, n, in, outf, T(1), g, outf, wn->value.data(), in, fresh ? T(0) : T(1),
-                                   dx, in);
-                          }
-                          if (wn->requires_grad) {  // dW (out,in) = gᵀ (out,N) · x (N,in)
-                              T* dw = wn->grad_for_accumulate(fresh).data();
-                              gemm(Trans::Yes, Trans::No, outf, in, n, T(1), g, outf, xn->value.data(), in, fresh ? T(0) : T(1),
-                                   dw, in);
-                          }
-                          if (bn && bn->requires_grad) {  // db (out) = Σ_rows g
-                              T* db = bn->grad_for_accumulate(fresh).data();
-                              rgrid::detail::sum_rows(g, n, outf, db, fresh);
-                          }
-                      });
+    auto backward_fn = [xn = x.node_ptr(), wn = w.node_ptr(), bn = b.node_ptr(), n, in,
+                        outf](rgrid::detail::Node<T>& out) {
+        const T* g = out.grad.data();  // (N, out)
+        bool fresh = false;
+        if (xn->requires_grad) {       // dx (N,in) = g (N,out) · W (out,in)
+            T* dx = xn->grad_for_accumulate(fresh).data();
+            gemm(Trans::No, Trans::No, n, in, outf, T(1), g, outf, wn->value.data(), in, fresh ? T(0) : T(1),
+                 dx, in);
+        }
+        if (wn->requires_grad) {  // dW (out,in) = gᵀ (out,N) · x (N,in)
+            T* dw = wn->grad_for_accumulate(fresh).data();
+            gemm(Trans::Yes, Trans::No, outf, in, n, T(1), g, outf, xn->value.data(), in, fresh ? T(0) : T(1),
+                 dw, in);
+        }
+        if (bn && bn->requires_grad) {  // db (out) = Σ_rows g
+            T* db = bn->grad_for_accumulate(fresh).data();
+            rgrid::detail::sum_rows(g, n, outf, db, fresh);
+        }
+    };
+    return make_op<T>("linear", std::move(y), {x, w, b}, std::move(backward_fn));
 }
 
 }  // namespace rgrid::ops

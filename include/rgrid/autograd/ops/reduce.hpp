@@ -10,7 +10,7 @@
 
 namespace rgrid::ops {
 
-namespace detail_reduce {
+namespace detail {
 template <class T>
 using Acc = std::conditional_t<(sizeof(T) < sizeof(double)), double, T>;
 
@@ -29,13 +29,13 @@ T sum_all(const T* x, std::size_t n) {
     for (auto v : partial) s += v;
     return static_cast<T>(s);
 }
-}  // namespace detail_reduce
+}  // namespace detail
 
 /// Σ of all elements → shape (). https://pytorch.org/docs/stable/generated/torch.sum.html
 template <class T>
 Var<T> sum(const Var<T>& x) {
     Tensor<T> y = Tensor<T>::from_shape({});
-    y() = detail_reduce::sum_all(x.data(), x.numel());
+    y() = detail::sum_all(x.data(), x.numel());
     return make_op<T>("sum", std::move(y), {x}, [xn = x.node_ptr()](rgrid::detail::Node<T>& out) {
         const T g = out.grad.data()[0];
         rgrid::detail::grad_add(*xn, [g](std::size_t) { return g; });
@@ -48,7 +48,7 @@ Var<T> mean(const Var<T>& x) {
     RGRID_CHECK(x.numel() > 0, "ops::mean: empty tensor ", shape_str(x.shape()));
     Tensor<T> y = Tensor<T>::from_shape({});
     const T inv = T(1) / static_cast<T>(x.numel());
-    y() = detail_reduce::sum_all(x.data(), x.numel()) * inv;
+    y() = detail::sum_all(x.data(), x.numel()) * inv;
     return make_op<T>("mean", std::move(y), {x}, [xn = x.node_ptr(), inv](rgrid::detail::Node<T>& out) {
         const T g = out.grad.data()[0] * inv;
         rgrid::detail::grad_add(*xn, [g](std::size_t) { return g; });

@@ -24,7 +24,7 @@ Var<T> reshape(const Var<T>& x, const Shape& shape) {
     });
 }
 
-namespace detail_shape {
+namespace detail {
 // dst = src permuted: dst dim i is src dim axes[i]. accumulate: dst += instead of =.
 template <class T>
 void permute_copy(const T* src, const Shape& src_shape, const std::vector<std::size_t>& axes, T* dst, bool accumulate) {
@@ -44,7 +44,8 @@ void permute_copy(const T* src, const Shape& src_shape, const std::vector<std::s
     const std::size_t inner = dshape.back(), istride = stride.back();
     const std::size_t rows = numel(src_shape) / std::max<std::size_t>(inner, 1);
     if (inner == 0) return;
-    parallel_for(rows, std::max<std::size_t>(1, rgrid::detail::kElemGrain / inner), [&](std::size_t rb, std::size_t re) {
+    const std::size_t grain = std::max<std::size_t>(1, rgrid::detail::kElemGrain / inner);
+    parallel_for(rows, grain, [&](std::size_t rb, std::size_t re) {
         for (std::size_t row = rb; row < re; ++row) {
             std::size_t off = 0, rem = row;
             for (std::size_t d = r - 1; d-- > 0;) {
@@ -60,7 +61,7 @@ void permute_copy(const T* src, const Shape& src_shape, const std::vector<std::s
         }
     });
 }
-}  // namespace detail_shape
+}  // namespace detail
 
 /// Reorders dimensions: result dim i is x's dim axes[i]. https://pytorch.org/docs/stable/generated/torch.permute.html
 /// Example: `auto heads = ops::permute(x /*(B,T,NH,HS)*/, {0, 2, 1, 3});  // (B,NH,T,HS)`
@@ -76,13 +77,13 @@ Var<T> permute(const Var<T>& x, const std::vector<std::size_t>& axes) {
     Shape ys(r);
     for (std::size_t i = 0; i < r; ++i) ys[i] = xs[axes[i]];
     Tensor<T> y = Tensor<T>::from_shape(ys);
-    detail_shape::permute_copy(x.data(), xs, axes, y.data(), false);
+    detail::permute_copy(x.data(), xs, axes, y.data(), false);
     std::vector<std::size_t> inverse(r);
     for (std::size_t i = 0; i < r; ++i) inverse[axes[i]] = i;
     return make_op<T>("permute", std::move(y), {x}, [xn = x.node_ptr(), inverse, ys](rgrid::detail::Node<T>& out) {
         bool fresh = false;
         T* dx = xn->grad_for_accumulate(fresh).data();
-        detail_shape::permute_copy(out.grad.data(), ys, inverse, dx, !fresh);
+        detail::permute_copy(out.grad.data(), ys, inverse, dx, !fresh);
     });
 }
 
@@ -103,14 +104,15 @@ Var<T> select(const Var<T>& x, std::size_t dim, std::size_t index) {
     Tensor<T> y = Tensor<T>::from_shape(ys);
     for (std::size_t o = 0; o < outer; ++o)
         std::copy_n(x.data() + (o * n + index) * inner, inner, y.data() + o * inner);
-    return make_op<T>("select", std::move(y), {x}, [xn = x.node_ptr(), outer, inner, n, index](rgrid::detail::Node<T>& out) {
+    auto backward_fn = [xn = x.node_ptr(), outer, inner, n, index](rgrid::detail::Node<T>& out) {
         T* dx = xn->grad_buffer().data();  // zeros outside the selected slice
         const T* g = out.grad.data();
         for (std::size_t o = 0; o < outer; ++o) {
             T* d = dx + (o * n + index) * inner;
             for (std::size_t j = 0; j < inner; ++j) d[j] += g[o * inner + j];
         }
-    });
+    };
+    return make_op<T>("select", std::move(y), {x}, std::move(backward_fn));
 }
 
 }  // namespace rgrid::ops

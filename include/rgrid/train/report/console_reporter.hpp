@@ -7,8 +7,8 @@
 #include <ostream>
 #include <string>
 
-#include "rgrid/train/epoch_table.hpp"
-#include "rgrid/train/progress_bar.hpp"
+#include "rgrid/train/report/epoch_table.hpp"
+#include "rgrid/train/report/progress_bar.hpp"
 #include "rgrid/train/trainer.hpp"
 
 namespace rgrid {
