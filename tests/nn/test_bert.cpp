@@ -318,13 +318,13 @@ TEST(BertLearning, TinyBertFitsKeywordRule) {
 TEST(Bert, ResetClassifierGivesAFreshHead) {
     auto m = golden_model<float>();
     Rng rng(4);
-    const auto pooler = m->bert.pooler.dense.weight.value();
+    const auto pooler = m->bert.pooler->dense.weight.value();
     m->reset_classifier({"x", "y"}, rng);
     EXPECT_EQ(m->num_labels(), 2u);
     EXPECT_EQ(m->config().id2label, (std::vector<std::string>{"x", "y"}));
     EXPECT_EQ(shape_of(m->classifier.weight.value()), (Shape{2, 32}));
     EXPECT_EQ(m->classifier.bias.value(), zeros<float>({2}));
-    EXPECT_EQ(m->bert.pooler.dense.weight.value(), pooler);
+    EXPECT_EQ(m->bert.pooler->dense.weight.value(), pooler);
     auto io = st::read(golden + "/bert_tiny_io.safetensors");
     Batch b = golden_batch(io);
     EXPECT_EQ(shape_of(m->forward(b.ids, b.types, b.mask).value()), (Shape{3, 2}));
