@@ -14,8 +14,11 @@
 #include "rgrid/optim/adamw.hpp"
 #include "rgrid/optim/clip_grad.hpp"
 #include "rgrid/optim/schedule.hpp"
+#include "parity_check.hpp"
 
 using namespace rgrid;
+using rgrid::test::max_abs_diff;
+using rgrid::test::read_lines;
 namespace st = rgrid::safetensors;
 
 namespace {
@@ -23,14 +26,6 @@ namespace {
 const std::string golden = RGRID_TEST_DATA_DIR;
 
 BertConfig golden_config() { return BertConfig::load(golden + "/bert_tiny_config.json"); }
-
-std::vector<std::string> read_lines(const std::string& path) {
-    std::ifstream in(path);
-    std::vector<std::string> out;
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) out.push_back(line);
-    return out;
-}
 
 struct Batch {
     IndexTensor ids, types, mask, labels;
@@ -40,18 +35,6 @@ Batch golden_batch(const st::TensorMap& io) {
             io.at("attention_mask").as<std::int64_t>(), io.at("labels").as<std::int64_t>()};
 }
 
-template <class T>
-double max_abs_diff(const Tensor<T>& a, const Tensor<double>& b) {
-    EXPECT_EQ(shape_of(a), shape_of(b));
-    double m = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(static_cast<double>(a.data()[i]) - b.data()[i]));
-    return m;
-}
-double max_abs(const Tensor<double>& a) {
-    double m = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a.data()[i]));
-    return m;
-}
 
 // Loads the golden weights into a fresh model of type T (strict: every key, exact shapes).
 template <class T>
@@ -128,22 +111,9 @@ void check_forward_backward_parity(double logits_tol, double grad_rel_tol) {
     const double dloss = std::abs(static_cast<double>(loss.value()()) - io.at("loss").as<double>()());
     EXPECT_LE(dloss, logits_tol) << "|loss - torch|";
     backward(loss);
-    double global = 0;
-    for (auto& [name, p] : model->named_parameters()) global = std::max(global, max_abs(io.at("grad." + name).template as<double>()));
-    double worst = 0;
-    std::string worst_name;
-    for (auto& [name, p] : model->named_parameters()) {
-        ASSERT_TRUE(p->has_grad()) << name;
-        const Tensor<double> ref = io.at("grad." + name).template as<double>();
-        // Relative to the tensor's largest gradient, floored at 1e-3 of the model's largest:
-        // the attention key biases have an exactly-zero true gradient (softmax is invariant to
-        // a per-row shift), so torch's values there are rounding noise (~1e-17 in double).
-        const double rel = max_abs_diff(p->grad(), ref) / std::max(max_abs(ref), 1e-3 * global);
-        if (rel > worst) { worst = rel; worst_name = name; }
-        EXPECT_LE(rel, grad_rel_tol) << "gradient of " << name;
-    }
+    const test::GradParity g = test::expect_grads_match(*model, io, grad_rel_tol);
     std::cout << "[parity " << (sizeof(T) == 8 ? "double" : "float") << "] max |Δlogits| " << dl << ", |Δloss| " << dloss
-              << ", worst grad rel " << worst << " (" << worst_name << ")\n";
+              << ", worst grad rel " << g.worst << " (" << g.name << ")\n";
 }
 
 TEST(BertParity, ForwardBackwardDoubleMatchesPyTorch) { check_forward_backward_parity<double>(1e-5, 1e-4); }
