@@ -56,7 +56,9 @@
 #include "rgrid/data/dataset.hpp"
 #include "rgrid/data/eda.hpp"
 #include "rgrid/data/eda_html.hpp"
+#include "rgrid/data/mlm_collator.hpp"
 #include "rgrid/data/split.hpp"
+#include "rgrid/data/text_blocks.hpp"
 #include "rgrid/data/utf8.hpp"
 
 // io/
@@ -71,6 +73,7 @@
 #include "rgrid/train/evaluate.hpp"
 #include "rgrid/train/metrics.hpp"
 #include "rgrid/train/metrics_log.hpp"
+#include "rgrid/train/mlm_objective.hpp"
 #include "rgrid/train/predictor.hpp"
 #include "rgrid/train/progress_bar.hpp"
 #include "rgrid/train/trainer.hpp"

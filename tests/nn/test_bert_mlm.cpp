@@ -2,7 +2,8 @@
 // names, logits on the chosen rows, loss for a fixed mask and every gradient (the tied word
 // embeddings included), from tests/golden/mlm_tiny_*.safetensors written by
 // tests/golden/make_mlm_parity.py (CTest mlm_golden_regenerate re-runs it with the venv);
-// plus the round trip rgrid checkpoint -> transformers AutoModelForMaskedLM (same logits).
+// plus the round trip rgrid checkpoint -> transformers AutoModelForMaskedLM (same logits),
+// and the MLM objective pieces (train/mlm_objective.hpp): batch loss, held-out evaluation, learning.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +15,8 @@
 
 #include "rgrid/io/pretrained.hpp"
 #include "rgrid/nn/bert.hpp"
+#include "rgrid/optim/adamw.hpp"
+#include "rgrid/train/mlm_objective.hpp"
 #include "parity_check.hpp"
 
 using namespace rgrid;
@@ -186,4 +189,102 @@ TEST(BertMlm, CheckpointLoadsInTransformersWithTheSameLogits) {
     ASSERT_TRUE(WIFEXITED(rc)) << cmd;
     if (WEXITSTATUS(rc) == 77) GTEST_SKIP() << "torch/transformers not importable by " << venv_python;
     EXPECT_EQ(WEXITSTATUS(rc), 0) << cmd;
+}
+
+// ---------------------------------------------------------------- the objective (train/mlm_objective.hpp)
+
+namespace {
+// The golden config's vocabulary: [PAD] [UNK] [CLS] [SEP] [MASK] then w5 … w98.
+Vocab tiny_vocab() {
+    std::vector<std::string> t = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+    for (int i = 5; i < 99; ++i) t.push_back("w" + std::to_string(i));
+    return Vocab(t);
+}
+// Blocks of 16 ids: [CLS] + 14 ids counting up by one through 20 words (w10 … w29) from a
+// random start + [SEP]: a masked id is its left neighbour + 1, so context beats the unigram
+// guess (ln 20 ≈ 3.0).
+std::vector<Window> pattern_blocks(std::size_t n, std::uint64_t seed) {
+    Rng rng(seed);
+    std::vector<Window> out;
+    for (std::size_t b = 0; b < n; ++b) {
+        Window w{b, -1, {2}};
+        const std::int64_t start = static_cast<std::int64_t>(rng.below(20));
+        for (std::int64_t t = 0; t < 14; ++t) w.ids.push_back(static_cast<TokenId>(10 + (start + t) % 20));
+        w.ids.push_back(3);
+        out.push_back(std::move(w));
+    }
+    return out;
+}
+}  // namespace
+
+// Every chosen token weighs the same whatever the batching: equal-length blocks get the same
+// masks for any batch size (the draws follow the flat position), so the loss is identical.
+TEST(MlmObjective, EvaluationIsATokenWeightedMeanIndependentOfBatchSize) {
+    auto model = golden_mlm<double>();
+    model->train();
+    const Vocab v = tiny_vocab();
+    MaskedLmCollator collate(v);
+    const auto blocks = pattern_blocks(7, 1);
+    const MlmEvalReport a = evaluate_mlm(*model, blocks, collate, {.batch_size = 1});
+    const MlmEvalReport b = evaluate_mlm(*model, blocks, collate, {.batch_size = 3});
+    EXPECT_TRUE(model->is_training()) << "training mode restored";
+    EXPECT_EQ(a.num_masked, b.num_masked);
+    EXPECT_GT(a.num_masked, 5u);
+    EXPECT_NEAR(a.loss, b.loss, 1e-12);
+    EXPECT_DOUBLE_EQ(a.perplexity, std::exp(a.loss));
+    EXPECT_EQ(a.blocks, 7u);
+    // by hand: one batch of all blocks, the same seed's masks, loss · count
+    Batcher all(blocks, {.batch_size = 7, .shuffle = false});
+    Rng mask_rng(MlmEvalOptions{}.mask_seed), none(0);
+    model->eval();
+    const MaskedLmBatch mb = collate(all.make_batch({0, 1, 2, 3, 4, 5, 6}), mask_rng);
+    const MlmLoss<double> l = mlm_loss(*model, mb, none);
+    EXPECT_EQ(l.num_masked, a.num_masked);
+    EXPECT_NEAR(l.loss.value()(), a.loss, 1e-12);
+    EXPECT_THROW(evaluate_mlm(*model, {}, collate), Error);
+}
+
+TEST(MlmObjective, ABatchWithoutChosenPositionsIsSkippedNotNaN) {
+    auto model = golden_mlm<float>();
+    MaskedLmBatch mb;
+    mb.input_ids = index_tensor({2, 7, 3}, {1, 3});
+    mb.token_type_ids = index_tensor({0, 0, 0}, {1, 3});
+    mb.attention_mask = index_tensor({1, 1, 1}, {1, 3});
+    mb.labels = index_tensor({-100, -100, -100}, {1, 3});
+    Rng rng(1);
+    const MlmLoss<float> l = mlm_loss(*model, mb, rng);
+    EXPECT_EQ(l.num_masked, 0u);
+    EXPECT_FALSE(l.loss.defined());
+}
+
+// The pieces learn: STEPS AdamW steps on the pattern corpus take the held-out loss from the
+// untrained ln(V) ≈ 4.6 to well below the unigram ln(20) ≈ 3.0 (a tiny model, a few seconds).
+TEST(MlmObjective, TinyModelLearnsThePattern) {
+    Rng init(5);
+    BertConfig c = mlm_config();
+    BertForMaskedLM<float> model(c, init);
+    const Vocab v = tiny_vocab();
+    MaskedLmCollator collate(v);
+    const auto train = pattern_blocks(256, 2), held_out = pattern_blocks(32, 3);
+    const double before = evaluate_mlm(model, held_out, collate).loss;
+    constexpr std::size_t kSteps = 500;
+    AdamW<float> opt(decay_groups(model.named_parameters(), 0.01), {.lr = 3e-3});
+    Batcher batcher(train, {.batch_size = 16, .seed = 4});
+    Rng mask_rng(6);
+    std::size_t steps = 0;
+    for (std::size_t epoch = 0; steps < kSteps; ++epoch)
+        for (auto& idx : batcher.plan(epoch)) {
+            if (steps == kSteps) break;
+            const MlmLoss<float> l = mlm_loss(model, collate(batcher.make_batch(idx), mask_rng), model.dropout_rng);
+            if (l.num_masked == 0) continue;
+            backward(l.loss);
+            opt.step();
+            model.zero_grad();
+            ++steps;
+        }
+    const MlmEvalReport after = evaluate_mlm(model, held_out, collate);
+    std::cout << "[mlm learning] held-out loss " << before << " -> " << after.loss << " (perplexity " << after.perplexity
+              << ")\n";
+    EXPECT_GT(before, 4.0);
+    EXPECT_LT(after.loss, 2.0);  // measured 1.11 (dropout 0.1 on)
 }
