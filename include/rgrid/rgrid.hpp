@@ -58,6 +58,7 @@
 #include "rgrid/data/eda_html.hpp"
 #include "rgrid/data/mlm_collator.hpp"
 #include "rgrid/data/split.hpp"
+#include "rgrid/data/text_corpus.hpp"
 #include "rgrid/data/text_blocks.hpp"
 #include "rgrid/data/utf8.hpp"
 

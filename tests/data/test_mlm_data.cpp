@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <cmath>
 #include <set>
 #include <string>
@@ -11,6 +13,7 @@
 
 #include "rgrid/data/mlm_collator.hpp"
 #include "rgrid/data/text_blocks.hpp"
+#include "rgrid/data/text_corpus.hpp"
 
 using namespace rgrid;
 
@@ -281,5 +284,32 @@ TEST(TextBlocks, BadCorporaAndOptionsAreClearErrors) {
     EXPECT_NE(error_of([] { make_text_blocks(tok(), {"a"}, {.eval_share = 1.0}); }).find("eval_share"), std::string::npos);
     EXPECT_NE(error_of([] { make_text_blocks(tok(), {"a"}, {.max_length = 2}); }).find("max_length"), std::string::npos);
     EXPECT_NE(error_of([] { make_text_blocks(tok(), {"a b"}, {.eval_share = 0.2}); }).find("at least 2 documents"),
+              std::string::npos);
+}
+
+// ---------------------------------------------------------------- text files
+
+namespace {
+std::string write_temp(const std::string& name, const std::string& bytes) {
+    const std::string path = std::string(RGRID_BINARY_DIR) + "/mlm_text_" + name;
+    std::ofstream(path, std::ios::binary) << bytes;
+    return path;
+}
+}  // namespace
+
+TEST(TextCorpus, ParagraphsAndLines) {
+    const std::string path = write_temp("ok.txt", "\xEF\xBB\xBF" "first line\r\nsame doc\n\n  \t\nsecond caf\xC3\xA9\n\n\nthird\n");
+    EXPECT_EQ(read_text_documents(path), (std::vector<std::string>{"first line\nsame doc", "second caf\xC3\xA9", "third"}));
+    EXPECT_EQ(read_text_documents(path, TextUnit::Line),
+              (std::vector<std::string>{"first line", "same doc", "second caf\xC3\xA9", "third"}));
+    EXPECT_TRUE(read_text_documents(write_temp("empty.txt", "")).empty());
+}
+
+TEST(TextCorpus, NotUtf8IsAnErrorNamingFileLineAndByte) {
+    const std::string path = write_temp("latin1.txt", "ok line\n\nab caf\xE9 au lait\n");
+    const std::string e = error_of([&] { read_text_documents(path); });
+    EXPECT_NE(e.find(path + ":3: not valid UTF-8"), std::string::npos) << e;
+    EXPECT_NE(e.find("byte 15 of the file, column 7"), std::string::npos) << e;
+    EXPECT_NE(error_of([] { read_text_documents("/nonexistent/corpus.txt"); }).find("/nonexistent/corpus.txt"),
               std::string::npos);
 }
