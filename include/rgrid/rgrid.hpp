@@ -58,7 +58,10 @@
 #include "rgrid/data/dataset.hpp"
 #include "rgrid/data/eda.hpp"
 #include "rgrid/data/eda_html.hpp"
+#include "rgrid/data/mlm_collator.hpp"
 #include "rgrid/data/split.hpp"
+#include "rgrid/data/text_corpus.hpp"
+#include "rgrid/data/text_blocks.hpp"
 #include "rgrid/data/utf8.hpp"
 
 // io/
@@ -72,7 +75,7 @@
 #include "rgrid/train/classification_objective.hpp"
 #include "rgrid/train/evaluate.hpp"
 #include "rgrid/train/metrics.hpp"
-#include "rgrid/train/objective.hpp"
+#include "rgrid/train/mlm_objective.hpp"
 #include "rgrid/train/predictor.hpp"
 #include "rgrid/train/trainer.hpp"
 #include "rgrid/train/training_arguments.hpp"

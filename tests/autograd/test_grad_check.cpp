@@ -80,6 +80,12 @@ std::vector<GradCase> cases() {
     c.push_back({"select/cls", {{2, 3, 4}}, [](const Inputs& x) { return select(x[0], 1, 0); }});
     c.push_back({"select/first dim", {{3, 4}}, [](const Inputs& x) { return select(x[0], 0, 2); }});
     c.push_back({"select/last dim", {{2, 3, 4}}, [](const Inputs& x) { return select(x[0], 2, 3); }});
+    c.push_back({"gather_rows/masked tokens (B,T,H)", {{2, 3, 4}}, [](const Inputs& x) {
+                     return gather_rows(x[0], rgrid::index_tensor({4, 0, 5}, {3}));
+                 }});
+    c.push_back({"gather_rows/repeated rows", {{3, 2}}, [](const Inputs& x) {
+                     return gelu(gather_rows(x[0], rgrid::index_tensor({1, 1, 2, 1}, {4})));
+                 }});
     // reductions
     c.push_back({"sum", {{3, 4}}, [](const Inputs& x) { return sum(x[0]); }});
     c.push_back({"mean", {{2, 3, 4}}, [](const Inputs& x) { return mean(x[0]); }});

@@ -16,22 +16,12 @@
 #include "rgrid/optim/adamw.hpp"
 #include "rgrid/optim/clip_grad.hpp"
 #include "rgrid/optim/schedule.hpp"
+#include "parity_check.hpp"
 
 using namespace rgrid;
 using namespace rgrid::test;
 namespace st = rgrid::safetensors;
 
-namespace {
-
-std::vector<std::string> read_lines(const std::string& path) {
-    std::ifstream in(path);
-    std::vector<std::string> out;
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) out.push_back(line);
-    return out;
-}
-
-}  // namespace
 
 TEST(Bert, NamesMatchPyTorchStateDict) {
     Rng rng(1);
@@ -95,22 +85,9 @@ void check_forward_backward_parity(double logits_tol, double grad_rel_tol) {
     const double dloss = std::abs(static_cast<double>(loss.value()()) - io.at("loss").as<double>()());
     EXPECT_LE(dloss, logits_tol) << "|loss - torch|";
     backward(loss);
-    double global = 0;
-    for (auto& [name, p] : model->named_parameters()) global = std::max(global, max_abs(io.at("grad." + name).template as<double>()));
-    double worst = 0;
-    std::string worst_name;
-    for (auto& [name, p] : model->named_parameters()) {
-        ASSERT_TRUE(p->has_grad()) << name;
-        const Tensor<double> ref = io.at("grad." + name).template as<double>();
-        // Relative to the tensor's largest gradient, floored at 1e-3 of the model's largest:
-        // the attention key biases have an exactly-zero true gradient (softmax is invariant to
-        // a per-row shift), so torch's values there are rounding noise (~1e-17 in double).
-        const double rel = max_abs_diff(p->grad(), ref) / std::max(max_abs(ref), 1e-3 * global);
-        if (rel > worst) { worst = rel; worst_name = name; }
-        EXPECT_LE(rel, grad_rel_tol) << "gradient of " << name;
-    }
+    const test::GradParity g = test::expect_grads_match(*model, io, grad_rel_tol);
     std::cout << "[parity " << (sizeof(T) == 8 ? "double" : "float") << "] max |Δlogits| " << dl << ", |Δloss| " << dloss
-              << ", worst grad rel " << worst << " (" << worst_name << ")\n";
+              << ", worst grad rel " << g.worst << " (" << g.name << ")\n";
 }
 
 TEST(BertParity, ForwardBackwardDoubleMatchesPyTorch) { check_forward_backward_parity<double>(1e-5, 1e-4); }
@@ -236,13 +213,13 @@ TEST(BertLearning, TinyBertFitsKeywordRule) {
 TEST(Bert, ResetClassifierGivesAFreshHead) {
     auto m = golden_model<float>();
     Rng rng(4);
-    const auto pooler = m->bert.pooler.dense.weight.value();
+    const auto pooler = m->bert.pooler->dense.weight.value();
     m->reset_classifier({"x", "y"}, rng);
     EXPECT_EQ(m->num_labels(), 2u);
     EXPECT_EQ(m->config().id2label, (std::vector<std::string>{"x", "y"}));
     EXPECT_EQ(shape_of(m->classifier.weight.value()), (Shape{2, 32}));
     EXPECT_EQ(m->classifier.bias.value(), zeros<float>({2}));
-    EXPECT_EQ(m->bert.pooler.dense.weight.value(), pooler);
+    EXPECT_EQ(m->bert.pooler->dense.weight.value(), pooler);
     auto io = st::read(golden + "/bert_tiny_io.safetensors");
     GoldenBatch b = golden_batch(io);
     EXPECT_EQ(shape_of(m->forward(b.ids, b.types, b.mask).value()), (Shape{3, 2}));

@@ -1,16 +1,20 @@
 #pragma once
-// BERT for sequence classification, exactly Hugging Face's modeling_bert.py: the same
-// classes in the same order, the same parameter names (registration is the only source of
-// checkpoint keys), post-LN layers, exact erf GELU, an additive attention mask, a tanh
-// pooler over [CLS], dropout and a linear classifier. Initialization as HF's _init_weights.
+// BERT for sequence classification and masked-language modeling, exactly Hugging Face's
+// modeling_bert.py: the same classes in the same order, the same parameter names
+// (registration is the only source of checkpoint keys), post-LN layers, exact erf GELU, an
+// additive attention mask, a tanh pooler over [CLS], dropout and a linear classifier; the
+// MLM head (transform + decoder tied to the word embeddings) at the end of the file.
+// Initialization as HF's _init_weights.
 // https://github.com/huggingface/transformers/blob/main/src/transformers/models/bert/modeling_bert.py
 //
 // Shapes: B batch, T tokens, H hidden, NH heads, HS head size (H/NH), I intermediate,
-// V vocab, P max positions, K labels.
+// V vocab, P max positions, K labels, N chosen (masked) positions of an MLM batch.
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "rgrid/autograd/ops.hpp"
 #include "rgrid/core/rng.hpp"
@@ -240,22 +244,22 @@ public:
 template <class T>
 struct BertModelOutput {
     Var<T> last_hidden_state;  // (B, T, H)
-    Var<T> pooler_output;      // (B, H)
+    Var<T> pooler_output;      // (B, H); undefined without a pooler
 };
 
-/// Embeddings, encoder and pooler.
+/// Embeddings, encoder and (unless add_pooling_layer is false, as in BertForMaskedLM) pooler.
 /// https://github.com/huggingface/transformers/blob/main/src/transformers/models/bert/modeling_bert.py (class BertModel)
 template <class T>
 class BertModel : public Module<T> {
 public:
     BertEmbeddings<T> embeddings;
     BertEncoder<T> encoder;
-    BertPooler<T> pooler;
+    std::optional<BertPooler<T>> pooler;  // HF: `self.pooler = BertPooler(config) if add_pooling_layer else None`
 
-    BertModel(const BertConfig& c, Rng& rng) : embeddings(c, rng), encoder(c, rng), pooler(c, rng) {
+    BertModel(const BertConfig& c, Rng& rng, bool add_pooling_layer = true) : embeddings(c, rng), encoder(c, rng) {
         this->register_module("embeddings", embeddings);
         this->register_module("encoder", encoder);
-        this->register_module("pooler", pooler);
+        if (add_pooling_layer) this->register_module("pooler", pooler.emplace(c, rng));
     }
 
     /// input_ids, token_type_ids, attention_mask (B, T); an empty (default-constructed)
@@ -273,7 +277,7 @@ public:
         const Tensor<T> additive = detail::additive_attention_mask<T>(mask);  // (B, T)
         Var<T> h = embeddings.forward(input_ids, types, rng);                 // (B, T, H)
         h = encoder.forward(h, additive, rng);                               // (B, T, H)
-        return {h, pooler.forward(h)};                                        // (B, T, H), (B, H)
+        return {h, pooler ? pooler->forward(h) : Var<T>()};                   // (B, T, H), (B, H)
     }
 };
 
@@ -332,6 +336,167 @@ public:
         classifier.bias.value() = zeros<T>({K});
         classifier.zero_grad();
         config_.id2label = id2label;
+    }
+
+private:
+    static const BertConfig& validated(const BertConfig& c) {
+        c.validate();
+        return c;
+    }
+};
+
+// ---------------------------------------------------------------- masked-language modeling
+
+/// dense H -> H, exact GELU, LayerNorm: the MLM head's transform ("cls.predictions.transform").
+/// https://github.com/huggingface/transformers/blob/main/src/transformers/models/bert/modeling_bert.py (class BertPredictionHeadTransform)
+template <class T>
+class BertPredictionHeadTransform : public Module<T> {
+public:
+    Linear<T> dense;  // (H, H)
+    rgrid::LayerNorm<T> LayerNorm;
+
+    BertPredictionHeadTransform(const BertConfig& c, Rng& rng)
+        : dense(c.hidden_size, c.hidden_size, T(c.initializer_range), rng), LayerNorm(c.hidden_size, T(c.layer_norm_eps)) {
+        this->register_module("dense", dense);
+        this->register_module("LayerNorm", LayerNorm);
+    }
+    /// (N, H) -> (N, H)
+    Var<T> forward(const Var<T>& hidden) const { return LayerNorm.forward(ops::gelu(dense.forward(hidden))); }
+};
+
+/// transform, then the decoder H -> V: its weight IS the word-embedding matrix (tied: one
+/// parameter, registered once under bert.embeddings.word_embeddings.weight, gradients from
+/// both uses add up), its bias the head's own "bias" (V). HF also exposes the two as
+/// cls.predictions.decoder.{weight,bias}, tied aliases that its save_pretrained drops.
+/// https://github.com/huggingface/transformers/blob/main/src/transformers/models/bert/modeling_bert.py (class BertLMPredictionHead)
+template <class T>
+class BertLMPredictionHead : public Module<T> {
+public:
+    Var<T> bias;  // (V), zeros (HF _init_weights)
+    BertPredictionHeadTransform<T> transform;
+
+    /// `decoder_weight` (V, H) is the word embeddings' weight member; it must outlive this head.
+    BertLMPredictionHead(const BertConfig& c, const Var<T>& decoder_weight, Rng& rng)
+        : bias(zeros<T>({c.vocab_size}), true), transform(c, rng), decoder_weight_(&decoder_weight) {
+        RGRID_CHECK(decoder_weight.dim() == 2 && decoder_weight.size(0) == c.vocab_size &&
+                        decoder_weight.size(1) == c.hidden_size,
+                    "BertLMPredictionHead: tied decoder weight ", shape_str(decoder_weight.shape()), " is not (",
+                    c.vocab_size, ", ", c.hidden_size, ")");
+        this->register_parameter("bias", bias);
+        this->register_module("transform", transform);
+    }
+    /// The tied decoder weight (V, H): the word-embedding matrix.
+    const Var<T>& decoder_weight() const { return *decoder_weight_; }
+    /// (N, H) -> logits (N, V)
+    Var<T> forward(const Var<T>& hidden) const { return ops::linear(transform.forward(hidden), *decoder_weight_, bias); }
+
+private:
+    const Var<T>* decoder_weight_;
+};
+
+/// The MLM head alone ("cls.predictions").
+/// https://github.com/huggingface/transformers/blob/main/src/transformers/models/bert/modeling_bert.py (class BertOnlyMLMHead)
+template <class T>
+class BertOnlyMLMHead : public Module<T> {
+public:
+    BertLMPredictionHead<T> predictions;
+
+    BertOnlyMLMHead(const BertConfig& c, const Var<T>& decoder_weight, Rng& rng) : predictions(c, decoder_weight, rng) {
+        this->register_module("predictions", predictions);
+    }
+    /// (N, H) -> (N, V)
+    Var<T> forward(const Var<T>& hidden) const { return predictions.forward(hidden); }
+};
+
+/// What BertForMaskedLM::forward returns: only the chosen rows, never (B, T, V).
+template <class T>
+struct MaskedLmOutput {
+    Var<T> loss;            // scalar: mean cross-entropy over the N chosen positions
+    Var<T> logits;          // (N, V): one row per chosen position, in (b, t) order
+    IndexTensor positions;  // (N): flat index b·T + t of each row
+    IndexTensor labels;     // (N): the original token id at each row
+};
+
+namespace detail {
+/// The chosen positions of MLM labels (B, T): flat indices b·T + t where the label is not
+/// -100, and their labels. Labels must be -100 or a token id in [0, V).
+inline std::pair<IndexTensor, IndexTensor> chosen_positions(const IndexTensor& labels, std::size_t V) {
+    std::vector<std::int64_t> pos, lab;
+    const std::int64_t* l = labels.data();
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        if (l[i] == -100) continue;
+        RGRID_CHECK(l[i] >= 0 && static_cast<std::size_t>(l[i]) < V, "BertForMaskedLM: label ", l[i],
+                    " at flat position ", i, " is neither -100 nor a token id in [0, ", V, ")");
+        pos.push_back(static_cast<std::int64_t>(i));
+        lab.push_back(l[i]);
+    }
+    const std::size_t n = pos.size();
+    return {index_tensor(pos, {n}), index_tensor(lab, {n})};
+}
+}  // namespace detail
+
+/// BERT (no pooler) with the MLM head: exactly HF's model of that name. Parameters, in HF's
+/// named_parameters() order (the tied decoder listed once, as HF's save_pretrained writes it):
+/// "bert.embeddings.…", "bert.encoder.…", "cls.predictions.bias" (V),
+/// "cls.predictions.transform.dense.{weight,bias}", "cls.predictions.transform.LayerNorm.{weight,bias}".
+/// forward() gathers the hidden states of the chosen positions first and decodes only those
+/// rows: the logits are (N, V), never (B, T, V).
+/// https://github.com/huggingface/transformers/blob/main/src/transformers/models/bert/modeling_bert.py (class BertForMaskedLM)
+/// Example:
+///   Rng rng(42);
+///   BertForMaskedLM<float> model(BertConfig::preset("tiny"), rng);
+///   MaskedLmBatch b = collator(batch, mask_rng);                      // labels -100 except at chosen positions
+///   auto out = model.forward(b.input_ids, b.token_type_ids, b.attention_mask, b.labels);
+///   backward(out.loss);                                               // out.logits (N, V)
+template <class T>
+class BertForMaskedLM : public Module<T> {
+    BertConfig config_;  // declared first: validated before the modules below are built
+
+public:
+    BertModel<T> bert;  // add_pooling_layer = false
+    BertOnlyMLMHead<T> cls;
+    /// The stream dropout draws from when forward() is called without an Rng.
+    Rng dropout_rng;
+
+    BertForMaskedLM(const BertConfig& c, Rng& rng)
+        : config_(validated(c)),
+          bert(c, rng, /*add_pooling_layer=*/false),
+          cls(c, bert.embeddings.word_embeddings.weight, rng),
+          dropout_rng(rng.fork(0xD51)) {
+        this->register_module("bert", bert);
+        this->register_module("cls", cls);
+    }
+
+    const BertConfig& config() const { return config_; }
+    std::size_t vocab_size() const { return config_.vocab_size; }
+
+    /// ids, types, mask (B, T); positions (N) flat indices b·T + t -> logits (N, V) at those positions.
+    Var<T> logits_at(const IndexTensor& input_ids, const IndexTensor& token_type_ids, const IndexTensor& attention_mask,
+                     const IndexTensor& positions, Rng& rng) const {
+        Var<T> h = bert.forward(input_ids, token_type_ids, attention_mask, rng).last_hidden_state;  // (B, T, H)
+        return cls.forward(ops::gather_rows(h, positions));                                         // (N, H) -> (N, V)
+    }
+
+    /// ids, types, mask, labels (B, T), labels -100 except at the chosen positions (HF's
+    /// convention) -> loss = mean cross-entropy over the chosen positions, logits (N, V).
+    /// A batch without any chosen position is an error (its mean is undefined).
+    MaskedLmOutput<T> forward(const IndexTensor& input_ids, const IndexTensor& token_type_ids,
+                              const IndexTensor& attention_mask, const IndexTensor& labels, Rng& rng) const {
+        check_shape(labels, shape_of(input_ids), "BertForMaskedLM: labels");
+        auto [positions, chosen] = detail::chosen_positions(labels, config_.vocab_size);
+        RGRID_CHECK(positions.size() > 0, "BertForMaskedLM: labels ", shape_str(labels.shape()),
+                    " choose no position (all -100): nothing to predict in this batch");
+        MaskedLmOutput<T> out;
+        out.logits = logits_at(input_ids, token_type_ids, attention_mask, positions, rng);  // (N, V)
+        out.loss = ops::cross_entropy(out.logits, chosen);
+        out.positions = std::move(positions);
+        out.labels = std::move(chosen);
+        return out;
+    }
+    /// Same, drawing dropout masks from dropout_rng.
+    MaskedLmOutput<T> forward(const IndexTensor& input_ids, const IndexTensor& token_type_ids,
+                              const IndexTensor& attention_mask, const IndexTensor& labels) {
+        return forward(input_ids, token_type_ids, attention_mask, labels, dropout_rng);
     }
 
 private:

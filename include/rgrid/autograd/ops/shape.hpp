@@ -1,8 +1,12 @@
 #pragma once
 // Shape ops: reshape, permute (e.g. splitting attention heads), select (drop one dim at
-// an index, e.g. the [CLS] token). Each copies into a contiguous result; backward is
-// the inverse copy, accumulated.
+// an index, e.g. the [CLS] token), gather_rows (pick rows by index, e.g. the masked
+// tokens of an MLM batch). Each copies into a contiguous result; backward is the inverse
+// copy (a scatter-add for gather_rows), accumulated.
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <numeric>
 #include <utility>
 #include <vector>
@@ -113,6 +117,34 @@ Var<T> select(const Var<T>& x, std::size_t dim, std::size_t index) {
         }
     };
     return make_op<T>("select", std::move(y), {x}, std::move(backward_fn));
+}
+
+/// Rows of x picked by index: x (…, H) viewed as (N, H) rows, rows (M) with values in [0, N)
+/// → (M, H); y[m] = x_rows[rows[m]]. Repeated indices are allowed (their gradients add up).
+/// https://pytorch.org/docs/stable/generated/torch.index_select.html (x.view(-1, H).index_select(0, rows))
+/// Backward is a scatter-add of dy into dx; rows never picked get zero gradient.
+/// Example: `auto h_masked = ops::gather_rows(h /*(B,T,H)*/, positions /*(M), b·T+t*/);  // (M,H)`
+template <class T>
+Var<T> gather_rows(const Var<T>& x, const IndexTensor& rows) {
+    RGRID_CHECK(x.dim() >= 1, "ops::gather_rows: x must have at least one dim, got ", shape_str(x.shape()));
+    RGRID_CHECK(rows.dimension() == 1, "ops::gather_rows: rows must be (M), got ", shape_str(rows.shape()));
+    const std::size_t H = x.shape().back(), N = H == 0 ? 0 : x.numel() / H, M = rows.size();
+    const std::int64_t* r = rows.data();
+    for (std::size_t m = 0; m < M; ++m)
+        RGRID_CHECK(r[m] >= 0 && static_cast<std::size_t>(r[m]) < N, "ops::gather_rows: row ", r[m], " at position ", m,
+                    " is out of range for the ", N, " rows of x ", shape_str(x.shape()));
+    Tensor<T> y = Tensor<T>::from_shape({M, H});
+    for (std::size_t m = 0; m < M; ++m) std::copy_n(x.data() + r[m] * H, H, y.data() + m * H);
+    auto saved_rows = std::make_shared<std::vector<std::int64_t>>(r, r + M);
+    return make_op<T>("gather_rows", std::move(y), {x}, [xn = x.node_ptr(), saved_rows, H](rgrid::detail::Node<T>& out) {
+        T* dx = xn->grad_buffer().data();  // zeros outside the picked rows
+        const T* g = out.grad.data();
+        const auto& rv = *saved_rows;
+        for (std::size_t m = 0; m < rv.size(); ++m) {
+            T* d = dx + rv[m] * H;
+            for (std::size_t j = 0; j < H; ++j) d[j] += g[m * H + j];
+        }
+    });
 }
 
 }  // namespace rgrid::ops
