@@ -292,9 +292,9 @@ TEST(Pretrained, BertModelWithoutPoolerLoadsIntoAClassifierAndSaysWhatIsNew) {
                                                            "classifier.weight", "classifier.bias"}));
     EXPECT_EQ(rep.unexpected, std::vector<std::string>{"qa_outputs.weight"});
     // HF's _init_weights: Linear weight ~ Normal(0, initializer_range = 0.02), bias 0
-    EXPECT_NEAR(rms(model->bert.pooler.dense.weight.value()), 0.02, 0.003);  // 1024 draws
+    EXPECT_NEAR(rms(model->bert.pooler->dense.weight.value()), 0.02, 0.003);  // 1024 draws
     EXPECT_NEAR(rms(model->classifier.weight.value()), 0.02, 0.006);         // 96 draws
-    for (float x : model->bert.pooler.dense.bias.value()) EXPECT_EQ(x, 0.f);
+    for (float x : model->bert.pooler->dense.bias.value()) EXPECT_EQ(x, 0.f);
     for (float x : model->classifier.bias.value()) EXPECT_EQ(x, 0.f);
     EXPECT_EQ(model->bert.encoder.layer[1].output.dense.weight.value(),
               golden_weights().at("bert.encoder.layer.1.output.dense.weight").as<float>());
