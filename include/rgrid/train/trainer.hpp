@@ -33,6 +33,7 @@
 #include "rgrid/optim/clip_grad.hpp"
 #include "rgrid/optim/schedule.hpp"
 #include "rgrid/text/bert_tokenizer.hpp"
+#include "rgrid/train/confusion_report.hpp"
 #include "rgrid/train/curve_svg.hpp"
 #include "rgrid/train/epoch_table.hpp"
 #include "rgrid/train/evaluate.hpp"
@@ -210,7 +211,7 @@ public:
                 EvalReport ev = evaluate_windows(predictor_, val_docs_, val_labels_);
                 model_->train();
                 row = {epoch + 1, train_loss, ev.loss, ev.accuracy, ev.weighted.precision, ev.weighted.recall,
-                       ev.weighted.f1};
+                       ev.weighted.f1, ev.macro.f1};
                 LogRecord rec{{"type", std::string("eval")},     {"step", std::int64_t(state_.global_step)},
                               {"epoch", double(epoch + 1)},       {"train_loss", train_loss},
                               {"eval_loss", ev.loss},             {"eval_accuracy", ev.accuracy},
@@ -232,6 +233,8 @@ public:
                 if (args_.early_stopping_patience && state_.epochs_without_improvement >= args_.early_stopping_patience)
                     state_.stop = true;
                 write_curves();
+                write_confusion_svg(args_.output_dir + "/confusion_val.svg", ev.confusion, ev.label_names,
+                                    "Validation, epoch " + std::to_string(epoch + 1));
             }
             if (args_.save_each_epoch) {
                 save_checkpoint(args_.output_dir + "/last", /*with_state=*/true);
@@ -303,19 +306,8 @@ public:
 
 private:
     void write_curves() const {
-        std::vector<double> ex, vl, tl, acc, f1;
-        for (const auto& e : epochs_) {
-            ex.push_back(double(e.epoch));
-            tl.push_back(e.training_loss);
-            vl.push_back(e.validation_loss);
-            acc.push_back(e.accuracy);
-            f1.push_back(e.f1);
-        }
         write_curves_svg(args_.output_dir + "/curves.svg",
-                         {{"Training loss (every " + std::to_string(args_.logging_steps) + " steps)", "step",
-                           {{"train loss", loss_curve_x_, loss_curve_y_}}},
-                          {"Loss per epoch", "epoch", {{"train loss", ex, tl}, {"validation loss", ex, vl}}},
-                          {"Validation metrics (documents)", "epoch", {{"accuracy", ex, acc}, {"weighted F1", ex, f1}}}});
+                         training_curve_panels(epochs_, loss_curve_x_, loss_curve_y_, args_.logging_steps));
     }
 
     template <class F>
