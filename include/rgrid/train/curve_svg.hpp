@@ -1,6 +1,7 @@
 #pragma once
 // Training curves as one self-contained SVG (no scripts, no fonts, no network): stacked
-// panels, each with axes on round tick values (integer ticks for epochs), axis labels, a
+// panels, each with round tick values (integer ticks for epochs; the y-axis ends on ticks,
+// the x-axis spans the data), axis labels, a
 // legend, one polyline (plus dots) per series, and optional notes and a shaded x-range
 // (the over-fitting warning). Opens in any browser; the Trainer writes DIR/curves.svg after
 // every evaluation, from training_curve_panels().
@@ -72,6 +73,25 @@ inline Ticks nice_ticks(double lo, double hi, bool integer, int target = 4) {
     t.count = static_cast<int>(std::llround((last - t.first) / step)) + 1;
     return t;
 }
+
+/// `text` broken at spaces into lines of at most `width` characters (a longer word stays whole).
+inline std::vector<std::string> wrap_words(const std::string& text, std::size_t width) {
+    std::vector<std::string> lines;
+    std::string line, word;
+    auto flush_word = [&] {
+        if (word.empty()) return;
+        if (!line.empty() && line.size() + 1 + word.size() > width) lines.push_back(std::move(line)), line.clear();
+        line += (line.empty() ? "" : " ") + word;
+        word.clear();
+    };
+    for (char c : text) {
+        if (c == ' ') flush_word();
+        else word += c;
+    }
+    flush_word();
+    if (!line.empty()) lines.push_back(line);
+    return lines;
+}
 }  // namespace detail
 
 /// The panels as an SVG document (pure: no file access).
@@ -87,7 +107,10 @@ inline std::string curves_svg(const std::vector<CurvePanel>& panels, double widt
     s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
     for (std::size_t p = 0; p < panels.size(); ++p) {
         const auto& panel = panels[p];
-        const double top = double(p) * panel_h, mt = 30 + 14 * double(panel.notes.size());
+        std::vector<std::string> notes;  // wrapped to the plot's width (about 6.5 px per character)
+        for (const auto& n : panel.notes)
+            for (auto& l : detail::wrap_words(n, std::size_t((width - ml) / 6.5))) notes.push_back(std::move(l));
+        const double top = double(p) * panel_h, mt = 30 + 14 * double(notes.size());
         const double x0 = ml, x1 = width - mr, y0 = top + mt, y1 = top + panel_h - mb;
         double xmin = std::numeric_limits<double>::infinity(), xmax = -xmin, ymin = xmin, ymax = -xmin;
         for (const auto& se : panel.series) {
@@ -104,16 +127,16 @@ inline std::string curves_svg(const std::vector<CurvePanel>& panels, double widt
         if (!std::isfinite(xmin)) xmin = 0, xmax = 1, ymin = 0, ymax = 1;
         if (ymax == ymin) ymin -= 0.5 * std::max(std::abs(ymin), 1e-3), ymax += 0.5 * std::max(std::abs(ymax), 1e-3);
         if (panel.integer_x && xmax - xmin < 1) xmin = std::floor(xmin), xmax = xmin + 1;
+        if (xmax == xmin) xmax = xmin + 1;
         const detail::Ticks xt = detail::nice_ticks(xmin, xmax, panel.integer_x), yt = detail::nice_ticks(ymin, ymax, false);
-        xmin = xt.first, xmax = xt.first + xt.step * (xt.count - 1);
-        ymin = yt.first, ymax = yt.first + yt.step * (yt.count - 1);
+        ymin = yt.first, ymax = yt.first + yt.step * (yt.count - 1);  // y: the axis ends on round ticks
         auto sx = [&](double x) { return x0 + (x - xmin) / (xmax - xmin) * (x1 - x0); };
         auto sy = [&](double y) { return y1 - (y - ymin) / (ymax - ymin) * (y1 - y0); };
         s += "<text x=\"" + svg_num(x0) + "\" y=\"" + svg_num(top + 18) + "\" font-size=\"13\" font-weight=\"bold\">" +
              detail::xml_escape(panel.title) + "</text>\n";
-        for (std::size_t n = 0; n < panel.notes.size(); ++n)
+        for (std::size_t n = 0; n < notes.size(); ++n)
             s += "<text x=\"" + svg_num(x0) + "\" y=\"" + svg_num(top + 32 + 14 * double(n)) +
-                 "\" fill=\"#c0392b\" font-weight=\"bold\">" + detail::xml_escape(panel.notes[n]) + "</text>\n";
+                 "\" fill=\"#c0392b\" font-weight=\"bold\">" + detail::xml_escape(notes[n]) + "</text>\n";
         if (std::isfinite(panel.shade_x0) && std::isfinite(panel.shade_x1))
             s += "<rect x=\"" + svg_num(sx(panel.shade_x0)) + "\" y=\"" + svg_num(y0) + "\" width=\"" +
                  svg_num(sx(panel.shade_x1) - sx(panel.shade_x0)) + "\" height=\"" + svg_num(y1 - y0) +
@@ -126,8 +149,9 @@ inline std::string curves_svg(const std::vector<CurvePanel>& panels, double widt
                  svg_num(sy(fy)) + "\" stroke=\"#eee\"/>\n<text x=\"" + svg_num(x0 - 4) + "\" y=\"" +
                  svg_num(sy(fy) + 4) + "\" text-anchor=\"end\">" + svg_num(fy) + "</text>\n";
         }
-        for (int t = 0; t < xt.count; ++t) {
+        for (int t = 0; t < xt.count; ++t) {  // x: the data range, round ticks inside it
             const double fx = xt.first + xt.step * t;
+            if (fx < xmin - 1e-9 * xt.step || fx > xmax + 1e-9 * xt.step) continue;
             s += "<line x1=\"" + svg_num(sx(fx)) + "\" x2=\"" + svg_num(sx(fx)) + "\" y1=\"" + svg_num(y1) + "\" y2=\"" +
                  svg_num(y1 + 4) + "\" stroke=\"#888\"/>\n<text x=\"" + svg_num(sx(fx)) + "\" y=\"" + svg_num(y1 + 15) +
                  "\" text-anchor=\"middle\">" + svg_num(fx) + "</text>\n";
