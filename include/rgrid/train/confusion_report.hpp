@@ -82,14 +82,15 @@ inline std::string confusion_svg(const metrics::ConfusionMatrix& cm, const std::
     detail::check_confusion(cm, labels, "confusion_svg");
     std::size_t longest = 4;
     for (const auto& l : labels) longest = std::max(longest, l.size());
-    const double cell = cm.size() > 8 ? 48 : 72, left = 40 + 7.0 * double(longest), top = 64 + 5.0 * double(longest);
-    const double n = double(cm.size()), width = left + cell * n + 150, height = top + cell * n + 64;
+    const double cell = cm.size() > 8 ? 48 : 72, left = 40 + 7.0 * double(longest), top = 78 + 5.0 * double(longest);
+    const double n = double(cm.size()), width = std::max(360.0, left + cell * n + 150), height = top + cell * n + 64;
     std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + svg_num(width) + "\" height=\"" +
                     svg_num(height) + "\" viewBox=\"0 0 " + svg_num(width) + " " + svg_num(height) +
                     "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
                     "<text x=\"12\" y=\"22\" font-size=\"14\" font-weight=\"bold\">" + xml_escape(title) + "</text>\n"
-                    "<text x=\"12\" y=\"40\" fill=\"#555\">rows: true label · columns: predicted label · colour: share "
-                    "of the true label's documents (the diagonal is recall)</text>\n";
+                    "<text x=\"12\" y=\"40\" fill=\"#555\">rows: true label · columns: predicted label</text>\n"
+                    "<text x=\"12\" y=\"55\" fill=\"#555\">colour: share of the true label's documents "
+                    "(the diagonal is recall)</text>\n";
     for (std::size_t j = 0; j < cm.size(); ++j)  // predicted labels, rotated above the columns
         s += "<text transform=\"translate(" + svg_num(left + cell * (double(j) + 0.5)) + "," + svg_num(top - 8) +
              ") rotate(-35)\" font-size=\"12\">" + xml_escape(labels[j]) + "</text>\n";
