@@ -231,6 +231,7 @@ TEST(Eda, SamplesGroupsLeakageAndWindowsAtTheGivenSetting) {
               json::parse(R"(["--max-length", "64", "--stride", "15", "--max-windows", "1"])"));
 
     const std::string html = eda::to_html(r);
+    EXPECT_EQ(html.find("<td</td>"), std::string::npos);  // every cell well-formed
     for (const char* must : {"id=\"samples\"", "id=\"near-duplicates\"", "hello hello", "class=\"leak\"",
                              "% of texts", "max_length 8, stride 2 (your setting)", "max_length 512, stride 128</h3>"})
         EXPECT_NE(html.find(must), std::string::npos) << must;

@@ -441,6 +441,7 @@ inline std::string html_terms(const Report& r, int n) {
         for (const auto& t : s.top_terms) {
             o << "<tr" << (t.leakage.empty() ? "" : " class=\"leak\"") << "><td>" << esc(t.term) << "</td><td";
             if (!t.leakage.empty()) o << " class=\"warn\" title=\"leakage? " << esc(t.leakage) << "\">⚠";
+            else o << '>';
             o << "</td><td class=\"n\">" << pct(t.share_in_class) << "</td><td class=\"n\">" << pct(t.share_elsewhere)
               << "</td><td><span class=\"bar\" style=\"width:" << fixed(90 * t.share_in_class, 1) << "px;background:"
               << class_color(k) << "\"></span><span class=\"bar\" style=\"width:" << fixed(90 * t.share_elsewhere, 1)
