@@ -635,6 +635,18 @@ inline Options resolve_setting(Options opt, const Setting& rec) {
     return opt;
 }
 
+/// The rgrid-finetune options that apply the recommendation (eda.json's finetune_args).
+inline std::vector<std::string> finetune_args(const Report& r) {
+    const Recommendation& rec = r.recommendation;
+    std::vector<std::string> a{"--max-length", std::to_string(rec.max_length), "--stride", std::to_string(rec.stride)};
+    if (r.has_tokens && rec.p99_windows > 0) {
+        a.push_back("--max-windows");
+        a.push_back(std::to_string(rec.p99_windows));
+    }
+    if (rec.use_class_weights) a.push_back("--class-weights");
+    return a;
+}
+
 }  // namespace detail
 
 /// Analyzes `ds`. `tokenizer` may be null (then token and window statistics are skipped).

@@ -84,18 +84,6 @@ inline json near_duplicates_json(const Report& r) {
     return {{"groups_total", r.near_duplicate_groups_total}, {"texts", r.all.near_duplicates}, {"groups", groups}};
 }
 
-/// The rgrid-finetune options that apply the recommendation.
-inline std::vector<std::string> finetune_args(const Report& r) {
-    const Recommendation& rec = r.recommendation;
-    std::vector<std::string> a{"--max-length", std::to_string(rec.max_length), "--stride", std::to_string(rec.stride)};
-    if (r.has_tokens && rec.p99_windows > 0) {
-        a.push_back("--max-windows");
-        a.push_back(std::to_string(rec.p99_windows));
-    }
-    if (rec.use_class_weights) a.push_back("--class-weights");
-    return a;
-}
-
 inline json recommendation_json(const Report& r) {
     const Recommendation& rec = r.recommendation;
     json weights = json::object();
