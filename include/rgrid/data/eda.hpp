@@ -412,7 +412,9 @@ inline ClassStats length_stats(const std::string& name, const std::vector<std::s
 /// Windows of the texts `rows` at (max_length, stride).
 inline WindowStats window_stats(const std::vector<std::size_t>& rows, const std::vector<TextStats>& stats,
                                 std::size_t max_length, std::size_t stride) {
-    WindowStats w{.max_length = max_length, .stride = stride};
+    WindowStats w;
+    w.max_length = max_length;
+    w.stride = stride;
     std::vector<std::size_t> per_text;
     per_text.reserve(rows.size());
     for (std::size_t i : rows) {
@@ -509,7 +511,10 @@ inline std::vector<TextSample> text_samples(std::vector<std::size_t> rows, const
     for (const auto& [which, pos] : picks) {
         if (pos == last) continue;
         last = pos;
-        TextSample s{.which = which, .row = rows[pos], .length = len(rows[pos])};
+        TextSample s;
+        s.which = which;
+        s.row = rows[pos];
+        s.length = len(rows[pos]);
         s.text = cut_text(ds.examples[rows[pos]].text, opt.sample_chars, s.truncated);
         out.push_back(std::move(s));
     }

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rgrid/core/error.hpp"
@@ -201,17 +202,28 @@ inline std::vector<CurvePanel> training_curve_panels(const std::vector<EpochRow>
         f1.push_back(e.f1);
         macro.push_back(e.macro_f1);
     }
-    CurvePanel step{"Training loss (every " + std::to_string(logging_steps) + " steps)", "optimizer step",
-                    {{"train loss", loss_x, loss_y}}, "loss (cross-entropy)"};
-    CurvePanel per_epoch{"Loss per epoch", "epoch", {{"train loss", ex, tl}, {"validation loss", ex, vl}},
-                         "loss (cross-entropy)", true};
+    auto panel = [](std::string title, std::string x_label, std::vector<CurveSeries> series, std::string y_label,
+                    bool integer_x) {
+        CurvePanel p;
+        p.title = std::move(title);
+        p.x_label = std::move(x_label);
+        p.series = std::move(series);
+        p.y_label = std::move(y_label);
+        p.integer_x = integer_x;
+        return p;
+    };
+    CurvePanel step = panel("Training loss (every " + std::to_string(logging_steps) + " steps)", "optimizer step",
+                            {{"train loss", loss_x, loss_y}}, "loss (cross-entropy)", false);
+    CurvePanel per_epoch = panel("Loss per epoch", "epoch", {{"train loss", ex, tl}, {"validation loss", ex, vl}},
+                                 "loss (cross-entropy)", true);
     if (const auto span = overfitting_span(epochs)) {
         per_epoch.notes.push_back(overfitting_note(epochs, *span));
         per_epoch.shade_x0 = double(epochs[span->first].epoch);
         per_epoch.shade_x1 = double(epochs[span->second].epoch);
     }
-    CurvePanel metrics{"Validation metrics (documents)", "epoch",
-                       {{"accuracy", ex, acc}, {"weighted F1", ex, f1}, {"macro F1", ex, macro}}, "score (0–1)", true};
+    CurvePanel metrics = panel("Validation metrics (documents)", "epoch",
+                               {{"accuracy", ex, acc}, {"weighted F1", ex, f1}, {"macro F1", ex, macro}}, "score (0–1)",
+                               true);
     return {step, per_epoch, metrics};
 }
 
