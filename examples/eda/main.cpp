@@ -21,8 +21,9 @@ namespace fs = std::filesystem;
 
 static const char* kUsage =
     "usage: rgrid-eda --input CSV --out DIR [--text-col text] [--label-col label] [--vocab FILE]\n"
-    "                 [--max-length 512] [--stride 128] [--no-tokens]\n"
-    "writes DIR/report.html, DIR/eda.json and DIR/clean.csv and prints a summary\n";
+    "                 [--max-length L] [--stride S] [--no-tokens]\n"
+    "writes DIR/report.html, DIR/eda.json and DIR/clean.csv and prints a summary\n"
+    "window counts are given at --max-length/--stride (default: the recommendation) and at 512/128\n";
 
 static void write_file(const fs::path& path, const std::string& content) {
     std::ofstream f(path, std::ios::binary);
@@ -32,7 +33,7 @@ static void write_file(const fs::path& path, const std::string& content) {
 
 int main(int argc, char** argv) {
     std::map<std::string, std::string> arg{{"--text-col", "text"}, {"--label-col", "label"},
-                                           {"--max-length", "512"}, {"--stride", "128"}};
+                                           {"--max-length", "0"}, {"--stride", "0"}};  // 0: the recommendation
     bool no_tokens = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -57,6 +58,9 @@ int main(int argc, char** argv) {
         table.column(label_col);
         RGRID_CHECK(!table.rows.empty(), arg["--input"], ": no rows to analyze (only a header)");
         rgrid::CleanResult cleaned = rgrid::clean(table, text_col, label_col);
+        const rgrid::CleanReport& cr = cleaned.report;
+        RGRID_CHECK(!cleaned.table.rows.empty(), arg["--input"], ": no rows left after cleaning (", cr.rows_in,
+                    " read: ", cr.empty_text_dropped, " empty texts, ", cr.empty_label_dropped, " empty labels dropped)");
         rgrid::Dataset ds = rgrid::Dataset::from_table(cleaned.table, text_col, label_col);
 
         // The tokenizer: --vocab, else the vocab the project ships (skipped with --no-tokens).

@@ -100,8 +100,10 @@ int main(int argc, char** argv) try {
         std::printf("test_accuracy = %.4f\ntest_f1 (weighted) = %.4f\ntest_precision = %.4f\ntest_recall = %.4f\n"
                     "test_macro_f1 = %.4f\ntest_loss = %.4f\n\n",
                     r.accuracy, r.weighted.f1, r.weighted.precision, r.weighted.recall, r.macro.f1, r.loss);
-        std::cout << r.classification_report() << '\n'
-                  << metrics::confusion_matrix_text(r.confusion, r.label_names);
+        std::cout << r.classification_report() << '\n' << confusion_table(r.confusion, r.label_names);
+        write_confusion_svg(args.output_dir + "/confusion_test.svg", r.confusion, r.label_names,
+                            "Test (best checkpoint, " + std::to_string(r.documents) + " documents)");
+        std::cout << "[out] confusion heat map: " << args.output_dir << "/confusion_test.svg\n";
         MetricsLog(args.output_dir + "/metrics.jsonl", false)
             .write({{"type", std::string("test")}, {"test_accuracy", r.accuracy}, {"test_f1", r.weighted.f1},
                     {"test_macro_f1", r.macro.f1}, {"test_loss", r.loss}, {"documents", std::int64_t(r.documents)}});

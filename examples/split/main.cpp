@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
             for (const auto& row : table.rows) opt.group_keys.push_back(row[gc]);
         }
         const rgrid::Split split = rgrid::stratified_split(ds, ratios, seed, opt);
+        const rgrid::SplitOverlap overlap = rgrid::split_overlap(ds, split);  // exact/near-duplicate leakage check
 
         const fs::path out = arg["--out"];
         fs::create_directories(out);
@@ -89,7 +90,8 @@ int main(int argc, char** argv) {
                       {"label_names", ds.label_names}, {"counts", counts},
                       {"grouping", {{"exact_duplicates", opt.group_duplicates}, {"near_duplicates", opt.group_near_duplicates},
                                     {"group_col", arg.count("--group-col") ? arg["--group-col"] : ""}}},
-                      {"duplicate_groups", split.duplicate_groups}, {"warnings", split.warnings}};
+                      {"duplicate_groups", split.duplicate_groups}, {"warnings", split.warnings},
+                      {"overlap", rgrid::to_json(overlap, ds.label_names)}};
         std::ofstream(out / "split.json") << j.dump(2) << "\n";
 
         std::printf("%-20s %8s %8s %8s %8s\n", "label", "train", "val", "test", "total");
@@ -104,6 +106,7 @@ int main(int argc, char** argv) {
         if (split.duplicate_groups)
             std::printf("%zu groups of linked rows (duplicates%s) are each kept within one part\n", split.duplicate_groups,
                         opt.group_near_duplicates || !opt.group_keys.empty() ? ", near-duplicates or group keys" : "");
+        std::fputs(rgrid::overlap_text(overlap, ds.label_names).c_str(), stdout);
         for (const auto& w : split.warnings) std::fprintf(stderr, "rgrid-split: warning: %s\n", w.c_str());
         std::printf("wrote %s/{train,val,test}.csv and split.json (seed %llu, %s)\n", out.string().c_str(),
                     static_cast<unsigned long long>(seed), arg["--ratios"].c_str());

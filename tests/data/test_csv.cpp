@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -92,6 +93,13 @@ TEST(Utf8, MaximalSubpartReplacement) {
     std::string s = "a\xe2\x82z\xed\xa0\x80";  // truncated 3-byte seq; a surrogate (3 bad bytes)
     EXPECT_EQ(repair_utf8(s), 4u);
     EXPECT_EQ(s, "a\xEF\xBF\xBDz\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    // The one detector the server uses too: offset of the first bad byte; a real U+FFFD is valid.
+    EXPECT_EQ(first_invalid_utf8("ab\xe2\x82z"), std::optional<std::size_t>(2));
+    EXPECT_EQ(first_invalid_utf8("\xEF\xBF\xBD ok"), std::nullopt);
+    EXPECT_EQ(first_invalid_utf8(""), std::nullopt);
+    std::string kept = "x \xEF\xBF\xBD";
+    EXPECT_EQ(repair_utf8(kept), 0u);
+    EXPECT_EQ(kept, "x \xEF\xBF\xBD");
 }
 
 TEST(Csv, WriteThenReadRoundTrips) {

@@ -63,13 +63,14 @@ TEST(Eda, AnalyzeCountsLengthsTokensAndRecommendations) {
     EXPECT_EQ(a.words.median, 5);        // 2..9: the 4th of 8
     EXPECT_EQ(a.tokens.max, 9);          // "hello" is one WordPiece token
     EXPECT_EQ(a.short_texts, 3u);        // 2, 3, 4 words
-    EXPECT_EQ(a.over_limit, 0u);
-    EXPECT_EQ(a.windows, 8u);
+    ASSERT_EQ(a.windows.size(), 1u);     // the recommendation is 512/128: no separate reference setting
+    EXPECT_EQ(a.windows[0].over_limit, 0u);
+    EXPECT_EQ(a.windows[0].windows, 8u);
     EXPECT_EQ(b.tokens.max, 600);
     EXPECT_EQ(b.tokens.min, 3);          // cheap pills cheap
-    EXPECT_EQ(b.over_limit, 1u);
-    EXPECT_EQ(b.windows, 1u + 2u);       // 600 tokens → 2 windows
-    EXPECT_EQ(b.max_windows, 2u);
+    EXPECT_EQ(b.windows[0].over_limit, 1u);
+    EXPECT_EQ(b.windows[0].windows, 1u + 2u);  // 600 tokens → 2 windows
+    EXPECT_EQ(b.windows[0].max_windows, 2u);
     EXPECT_EQ(r.all.rows, 10u);
     EXPECT_EQ(r.all.chars.max, 600 * 6 - 1);
     // "cheap" occurs in 1 of 2 "b" texts: below the 3-text minimum, so no terms; "hello" marks "a".
@@ -105,7 +106,7 @@ TEST(Eda, WithoutTokenizerAndRenderings) {
     cleaning.exact_duplicates_dropped = 2;
     eda::Report r = eda::analyze(small(), nullptr, cleaning);
     EXPECT_FALSE(r.has_tokens);
-    EXPECT_EQ(r.classes[1].windows, 0u);
+    EXPECT_TRUE(r.classes[1].windows.empty());
     json j = eda::to_json(r);
     EXPECT_EQ(j["rows"], 10);
     EXPECT_EQ(j["cleaning"]["exact_duplicates_dropped"], 2);
@@ -140,4 +141,134 @@ TEST(Eda, BadOptionsAreErrors) {
     eda::Options o;
     o.stride = 510;
     EXPECT_THROW(eda::analyze(small(), nullptr, {}, o), Error);
+}
+
+namespace {
+// Near-duplicate groups {0, 2, 3} ("win … now") and {4, 5}; class "b" has a footer word in 3 texts.
+Dataset groups_and_footers() {
+    Dataset ds;
+    ds.label_names = {"a", "b"};
+    ds.examples = {{"Win 100 now", "a"},
+                   {"other text here, unsubscribe", "b"},
+                   {"WIN 2 now!", "a"},
+                   {"win 5 now", "b"},
+                   {"see you at lunch", "b"},
+                   {"see you at lunch!", "a"},
+                   {repeat("hello", 20), "a"},
+                   {"more mail to unsubscribe from", "b"},
+                   {"unsubscribe me please", "b"}};
+    return ds;
+}
+}  // namespace
+
+TEST(Eda, SamplesGroupsLeakageAndWindowsAtTheGivenSetting) {
+    eda::Options opt;
+    opt.max_length = 8;   // 6 content tokens; stride 2 → windows start every 4 tokens
+    opt.stride = 2;
+    opt.sample_chars = 12;
+    eda::Report r = eda::analyze(groups_and_footers(), &tokenizer(), {}, opt);
+    EXPECT_TRUE(r.setting_given);
+    const auto& a = r.classes[0];
+    // Windows at 8/2 and at the 512/128 reference: "hello"×20 needs starts 0, 4, 8, 12, 16 = 5 windows.
+    ASSERT_EQ(a.windows.size(), 2u);
+    EXPECT_EQ(a.windows[0].max_length, 8u);
+    EXPECT_EQ(a.windows[0].stride, 2u);
+    EXPECT_EQ(a.windows[0].windows, 3u + 5u);  // three short texts + 5
+    EXPECT_EQ(a.windows[0].over_limit, 1u);
+    EXPECT_EQ(a.windows[0].max_windows, 5u);
+    EXPECT_EQ(a.windows[1].max_length, 512u);
+    EXPECT_EQ(a.windows[1].windows, 4u);
+    EXPECT_EQ(a.windows[1].over_limit, 0u);
+    // Samples of "a" by tokens: row 0 (3: win 100 now), row 2 (4: win 2 now !), row 5 (5), row 6 (20).
+    ASSERT_EQ(a.samples.size(), 3u);
+    EXPECT_EQ(a.samples[0].which, "shortest");
+    EXPECT_EQ(a.samples[0].row, 0u);
+    EXPECT_EQ(a.samples[0].length, 3u);
+    EXPECT_FALSE(a.samples[0].truncated);
+    EXPECT_EQ(a.samples[1].which, "median");  // (4 − 1) / 2 = position 1
+    EXPECT_EQ(a.samples[1].row, 2u);
+    EXPECT_EQ(a.samples[2].which, "longest");
+    EXPECT_EQ(a.samples[2].row, 6u);
+    EXPECT_EQ(a.samples[2].text, "hello hello ");  // cut after 12 code points
+    EXPECT_TRUE(a.samples[2].truncated);
+    // Near-duplicate groups, largest first, with their labels.
+    EXPECT_EQ(r.near_duplicate_groups_total, 2u);
+    ASSERT_EQ(r.near_duplicate_groups.size(), 2u);
+    EXPECT_EQ(r.near_duplicate_groups[0].size, 3u);
+    EXPECT_EQ(r.near_duplicate_groups[0].rows, (std::vector<std::size_t>{0, 2, 3}));
+    EXPECT_EQ(r.near_duplicate_groups[0].labels, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(r.near_duplicate_groups[0].preview, "Win 100 now");
+    EXPECT_EQ(r.near_duplicate_groups[1].rows, (std::vector<std::size_t>{4, 5}));
+    // "unsubscribe": 3 of 5 "b" texts, no "a" text → a footer word, flagged; "hello" (1 text) is no term.
+    const auto& b = r.classes[1];
+    ASSERT_FALSE(b.top_terms.empty());
+    EXPECT_EQ(b.top_terms[0].term, "unsubscribe");
+    EXPECT_DOUBLE_EQ(b.top_terms[0].share_in_class, 0.6);
+    EXPECT_EQ(b.top_terms[0].leakage, "a mailing-list or footer word, only in this class");
+
+    json j = eda::to_json(r);
+    EXPECT_EQ(j["options"]["max_length"], 8);
+    EXPECT_EQ(j["options"]["stride"], 2);
+    EXPECT_EQ(j["options"]["source"], "given");
+    EXPECT_EQ(j["classes"][0]["windows"], 8);  // the flat keys are the given setting
+    EXPECT_EQ(j["classes"][0]["windows_by_setting"][0]["windows"], 8);
+    EXPECT_EQ(j["classes"][0]["windows_by_setting"][1]["max_length"], 512);
+    EXPECT_EQ(j["classes"][0]["windows_by_setting"][1]["windows"], 4);
+    EXPECT_EQ(j["classes"][0]["samples"][2]["row"], 6);
+    EXPECT_EQ(j["classes"][0]["samples"][2]["text"], "hello hello ");
+    EXPECT_EQ(j["classes"][0]["samples"][2]["truncated"], true);
+    EXPECT_EQ(j["classes"][0]["samples"][0]["which"], "shortest");
+    EXPECT_EQ(j["near_duplicates"]["groups_total"], 2);
+    EXPECT_EQ(j["near_duplicates"]["texts"], 3);  // rows 2, 3 and 5 repeat an earlier key
+    EXPECT_EQ(j["near_duplicates"]["groups"][0]["rows"], json::parse("[0, 2, 3]"));
+    EXPECT_EQ(j["near_duplicates"]["groups"][0]["labels"], json::parse("[\"a\", \"b\"]"));
+    EXPECT_EQ(j["classes"][1]["top_terms"][0]["leakage"], true);
+    // The recommendation a training script reads: 4:5 classes → no weights; p95 is 20 tokens → 64.
+    EXPECT_EQ(j["recommendation"]["max_length"], 64);
+    EXPECT_EQ(j["recommendation"]["stride"], 15);  // (64 − 2) / 4
+    EXPECT_EQ(j["recommendation"]["use_class_weights"], false);
+    EXPECT_EQ(j["recommendation"]["finetune_args"],
+              json::parse(R"(["--max-length", "64", "--stride", "15", "--max-windows", "1"])"));
+
+    const std::string html = eda::to_html(r);
+    EXPECT_EQ(html.find("<td</td>"), std::string::npos);  // every cell well-formed
+    for (const char* must : {"id=\"samples\"", "id=\"near-duplicates\"", "hello hello", "class=\"leak\"",
+                             "% of texts", "max_length 8, stride 2 (your setting)", "max_length 512, stride 128</h3>"})
+        EXPECT_NE(html.find(must), std::string::npos) << must;
+}
+
+TEST(Eda, DefaultSettingIsTheRecommendation) {
+    eda::Report r = eda::analyze(groups_and_footers(), &tokenizer());
+    EXPECT_FALSE(r.setting_given);
+    EXPECT_EQ(r.options.max_length, 64u);
+    EXPECT_EQ(r.options.stride, 15u);
+    EXPECT_EQ(r.classes[0].windows[0].windows, 4u);
+    EXPECT_EQ(eda::to_json(r)["options"]["source"], "recommendation");
+    eda::Options given_length;
+    given_length.max_length = 128;  // stride defaults to min(128, 126 / 4)
+    EXPECT_EQ(eda::analyze(groups_and_footers(), &tokenizer(), {}, given_length).options.stride, 31u);
+}
+
+TEST(Eda, TextsAreEscapedInTheReport) {
+    Dataset ds;
+    ds.label_names = {"x"};
+    ds.examples = {{"<script>alert(1)</script> & more", "x"}};
+    const std::string html = eda::to_html(eda::analyze(ds, nullptr));
+    EXPECT_EQ(html.find("<script>"), std::string::npos);
+    EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more"), std::string::npos);
+}
+
+TEST(Eda, NoRowsLeftIsAnError) {
+    CleanReport cleaning;
+    cleaning.rows_in = 3;
+    cleaning.empty_text_dropped = 3;
+    Dataset empty;
+    try {
+        eda::analyze(empty, nullptr, cleaning);
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("no rows left to analyze (3 rows read; dropped: 3 empty texts"),
+                  std::string::npos)
+            << e.what();
+    }
 }

@@ -135,3 +135,32 @@ TEST(Split, BadRatiosAreErrors) {
     EXPECT_EQ(s.test.size(), 0u);
     EXPECT_EQ(s.validation.size(), 1u);
 }
+
+TEST(Split, OverlapBetweenPartsExactAndNearDuplicate) {
+    Dataset ds;
+    ds.label_names = {"a", "b"};
+    ds.examples = {{"offer 1", "a"}, {"offer 2", "a"}, {"hello", "b"}, {"hello", "b"}, {"other", "a"}, {"x y", "b"}};
+    Split s;  // hand-made: train {0, 2, 4}, validation {1, 3}, test {5}
+    s.train = {0, 2, 4};
+    s.validation = {1, 3};
+    s.test = {5};
+    SplitOverlap o = split_overlap(ds, s);
+    EXPECT_EQ(o.total[0].exact, 1u);           // row 3 "hello" is in train
+    EXPECT_EQ(o.total[0].near_duplicate, 2u);  // and row 1 "offer 2" ~ "offer 1"
+    EXPECT_EQ(o.total[1].near_duplicate, 0u);
+    EXPECT_EQ(o.per_class[0][0].exact, 0u);
+    EXPECT_EQ(o.per_class[0][0].near_duplicate, 1u);
+    EXPECT_EQ(o.per_class[1][0].exact, 1u);
+    json j = to_json(o, ds.label_names);
+    EXPECT_EQ(j["train_validation"]["exact"], 1);
+    EXPECT_EQ(j["train_validation"]["near_duplicate"], 2);
+    EXPECT_EQ(j["train_validation"]["per_class"]["a"]["near_duplicate"], 1);
+    EXPECT_EQ(j["train_validation"]["per_class"]["b"]["exact"], 1);
+    EXPECT_EQ(j["train_test"]["near_duplicate"], 0);
+    EXPECT_EQ(j["validation_test"]["exact"], 0);
+    EXPECT_NE(overlap_text(o, ds.label_names).find("warning: 1 exact and 2 near-duplicate"), std::string::npos);
+
+    // The real split keeps exact duplicates together; grouping near-duplicates removes the rest.
+    SplitOverlap grouped = split_overlap(ds, stratified_split(ds, {0.5, 0.5, 0.0}, 1, {.group_near_duplicates = true}));
+    for (const auto& c : grouped.total) EXPECT_EQ(c.near_duplicate, 0u);
+}

@@ -6,7 +6,10 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "rgrid/train/report/confusion_report.hpp"
+#include "rgrid/train/report/console_reporter.hpp"
 #include "rgrid/train/report/curve_svg.hpp"
 #include "rgrid/train/report/epoch_table.hpp"
 #include "rgrid/train/metrics.hpp"
@@ -162,4 +165,80 @@ TEST(CurveSvg, SelfContainedWithSeries) {
     for (std::size_t pos = 0; (pos = svg.find("<polyline", pos)) != std::string::npos; ++pos) ++lines;
     EXPECT_EQ(lines, 3u);
     EXPECT_THROW(curves_svg({{"x", "y", {{"bad", {1, 2}, {1}}}}}), Error);
+}
+
+TEST(CurveSvg, RoundTicksAndIntegerEpochs) {
+    auto t = detail::nice_ticks(0.137, 0.912, false);  // step 0.2 (raw 0.19): 0, 0.2, …, 1
+    EXPECT_DOUBLE_EQ(t.step, 0.2);
+    EXPECT_DOUBLE_EQ(t.first, 0.0);
+    EXPECT_EQ(t.count, 6);
+    auto e = detail::nice_ticks(1, 3, true);  // 3 epochs: ticks 1, 2, 3 (never 1.5)
+    EXPECT_DOUBLE_EQ(e.step, 1.0);
+    EXPECT_DOUBLE_EQ(e.first, 1.0);
+    EXPECT_EQ(e.count, 3);
+    EXPECT_DOUBLE_EQ(detail::nice_ticks(0, 1000, false).step, 250.0);
+    const std::string svg = curves_svg({{"Loss per epoch", "epoch", {{"train", {1, 2, 3}, {0.9, 0.6, 0.4}}}, "loss", true}});
+    for (const char* tick : {">1</text>", ">2</text>", ">3</text>", ">loss</text>"})
+        EXPECT_NE(svg.find(tick), std::string::npos) << tick;
+    EXPECT_EQ(svg.find(">1.5</text>"), std::string::npos);
+}
+
+TEST(EpochTable, OverfittingSpanAndNote) {
+    //                      epoch train  val
+    std::vector<EpochRow> rows{{1, 0.9, 0.50}, {2, 0.6, 0.40}, {3, 0.4, 0.45}, {4, 0.3, 0.52}, {5, 0.2, 0.60}};
+    auto span = overfitting_span(rows);
+    ASSERT_TRUE(span);
+    EXPECT_EQ(span->first, 1u);   // epoch 2 …
+    EXPECT_EQ(span->second, 4u);  // … to epoch 5: three rises in a row
+    EXPECT_EQ(overfitting_note(rows, *span),
+              "Over-fitting: validation loss rose for 3 evaluations (epoch 2 to 5: 0.4000 -> 0.6000) while training "
+              "loss fell (0.6000 -> 0.2000)");
+    EXPECT_FALSE(overfitting_span({rows.begin(), rows.begin() + 3}));  // one rise is not enough
+    rows[3].training_loss = 0.5;  // training loss rose too: not the over-fitting pattern
+    EXPECT_FALSE(overfitting_span({rows.begin(), rows.begin() + 4}));
+
+    // The console shows it once, after the row that completes it; curves.svg notes and shades it.
+    std::ostringstream os;
+    TrainerCallback cb = console_reporter(os, {.redraw = false});
+    std::vector<EpochRow> fit{{1, 0.9, 0.50}, {2, 0.6, 0.40}, {3, 0.4, 0.45}, {4, 0.3, 0.52}, {5, 0.2, 0.60}};
+    for (const auto& r : fit) cb.on_evaluate(r, EvalReport{});
+    const std::string out = os.str();
+    const auto warn = out.find("  warning: Over-fitting: validation loss rose for 2 evaluations (epoch 2 to 4");
+    ASSERT_NE(warn, std::string::npos) << out;
+    EXPECT_LT(out.find("\n4     |"), warn);
+    EXPECT_GT(out.find("\n5     |"), warn);
+    EXPECT_EQ(out.find("warning", warn + 12), std::string::npos) << out;  // once
+    fit[4].macro_f1 = 0.5;
+    auto panels = training_curve_panels(fit, {10, 20}, {0.9, 0.5}, 10);
+    ASSERT_EQ(panels.size(), 3u);
+    EXPECT_TRUE(panels[1].integer_x);
+    ASSERT_EQ(panels[1].notes.size(), 1u);
+    EXPECT_EQ(panels[1].shade_x0, 2.0);
+    EXPECT_EQ(panels[1].shade_x1, 5.0);
+    ASSERT_EQ(panels[2].series.size(), 3u);
+    EXPECT_EQ(panels[2].series[2].name, "macro F1");
+    EXPECT_EQ(panels[2].series[2].y[4], 0.5);
+    EXPECT_NE(curves_svg(panels).find("Over-fitting: validation loss rose"), std::string::npos);
+}
+
+TEST(ConfusionReport, ConsoleTableAndHeatMap) {
+    const metrics::ConfusionMatrix cm{{5, 1, 0}, {2, 2, 0}, {0, 0, 0}};
+    EXPECT_EQ(confusion_table(cm, {"ham", "spam", "none"}),
+              "true \\ predicted |     ham |    spam |    none |   total |  recall\n"
+              "-----------------+---------+---------+---------+---------+--------\n"
+              "ham              |       5 |       1 |       0 |       6 |   83.3%\n"
+              "spam             |       2 |       2 |       0 |       4 |   50.0%\n"
+              "none             |       0 |       0 |       0 |       0 |       -\n"
+              "-----------------+---------+---------+---------+---------+--------\n"
+              "total            |       7 |       3 |       0 |      10 |   70.0%\n");
+    const std::string svg = confusion_svg(cm, {"ham", "spam", "n<o>"}, "Test");
+    EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u);
+    std::size_t cells = 0;
+    for (std::size_t pos = 0; (pos = svg.find("<rect x=", pos)) != std::string::npos; ++pos) ++cells;
+    EXPECT_EQ(cells, 9u);
+    EXPECT_NE(svg.find("true spam, predicted ham: 2 (50.0%)"), std::string::npos);
+    EXPECT_NE(svg.find("n&lt;o&gt;"), std::string::npos);
+    EXPECT_NE(svg.find("recall 83.3%"), std::string::npos);
+    EXPECT_EQ(svg.find("<script"), std::string::npos);
+    EXPECT_THROW(confusion_table(cm, {"ham", "spam"}), Error);
 }

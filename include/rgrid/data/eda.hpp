@@ -1,14 +1,19 @@
 #pragma once
 // Exploratory data analysis of a labelled text dataset: class balance, lengths in
-// characters, words and WordPiece tokens, sliding-window counts, distinctive terms per
-// class, the cleaning tally, and recommendations (max_length, stride, class weights).
-// eda::analyze computes a Report; to_json / to_text / to_html render it.
+// characters, words and WordPiece tokens, sliding-window counts (at the setting the user
+// will train with and at the 512/128 reference), example texts per class, near-duplicate
+// groups, distinctive terms per class (with a leakage warning), the cleaning tally, and
+// recommendations (max_length, stride, class weights).
+// eda::analyze computes a Report section by section; eda_json.hpp, eda_text.hpp and
+// eda_html.hpp render it (to_json, to_text, to_html).
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstddef>
 #include <cstdint>
+#include <numeric>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -28,13 +33,17 @@ namespace rgrid::eda {
 
 /// Analysis settings. max_length/stride are the sliding-window setting the window counts
 /// are computed for (HF overflow semantics: max_length − 2 content tokens per window,
-/// consecutive windows overlap by `stride` tokens).
+/// consecutive windows overlap by `stride` tokens); 0 means "the recommendation". Window
+/// counts are also given at the 512/128 reference when that differs.
 struct Options {
-    std::size_t max_length = 512;
-    std::size_t stride = 128;
+    std::size_t max_length = 0;       ///< 0: the recommended max_length
+    std::size_t stride = 0;           ///< 0: the recommended stride (or, with max_length given, min(128, (max_length − 2) / 4))
     std::size_t top_terms = 12;       ///< distinctive terms listed per class
     double imbalance_ratio = 3.0;     ///< recommend class weights above this largest/smallest ratio
     std::size_t short_words = 5;      ///< texts under this many words are counted as "short"
+    std::size_t sample_chars = 300;   ///< example texts are cut after this many code points for display
+    std::size_t max_groups = 50;      ///< near-duplicate groups listed (largest first); all are counted
+    std::size_t group_rows_listed = 20;  ///< rows listed per near-duplicate group
 };
 
 /// Summary of one length distribution (nearest-rank quantiles).
@@ -49,10 +58,41 @@ struct Histogram {
 };
 
 /// A term that marks a class: in `share_in_class` of its texts vs `share_elsewhere` of the rest.
+/// `leakage` is non-empty when the term looks like a source marker rather than content (a
+/// mailing-list or footer word, or a word in many of this class's texts and almost none of
+/// the others'): a model can learn the source instead of the content.
 struct Term {
     std::string term;
     std::size_t docs = 0;
     double share_in_class = 0, share_elsewhere = 0;
+    std::string leakage;  ///< why it looks like leakage; empty = no warning
+};
+
+/// Windows of one class at one (max_length, stride) setting.
+struct WindowStats {
+    std::size_t max_length = 0, stride = 0;
+    std::size_t over_limit = 0;   ///< texts with more than max_length − 2 tokens (need > 1 window)
+    std::size_t windows = 0;      ///< total windows
+    std::size_t max_windows = 0;  ///< most windows of one text
+    Histogram hist;               ///< windows per text
+};
+
+/// One example text of a class, cut for display.
+struct TextSample {
+    std::string which;      ///< "shortest", "median" or "longest"
+    std::size_t row = 0;    ///< index in the analyzed (cleaned) data set, 0-based
+    std::size_t length = 0; ///< tokens (words without a tokenizer)
+    std::string text;       ///< the first Options::sample_chars code points
+    bool truncated = false; ///< the text goes on after `text`
+};
+
+/// Texts with the same near_duplicate_key (same letters once digits, punctuation and spacing
+/// are ignored).
+struct NearDuplicateGroup {
+    std::size_t size = 0;               ///< rows in the group
+    std::vector<std::size_t> rows;      ///< the first Options::group_rows_listed rows, 0-based, ascending
+    std::vector<std::string> labels;    ///< distinct labels of its rows, in label order
+    std::string preview;                ///< the start of its first text
 };
 
 /// Statistics of one class (or of all rows, label "all").
@@ -62,15 +102,13 @@ struct ClassStats {
     double share = 0;
     Summary chars, words, tokens;      ///< chars = Unicode code points; words = whitespace-separated; tokens = WordPiece without [CLS]/[SEP]
     Histogram word_hist, token_hist;
-    std::size_t over_limit = 0;        ///< texts with more than max_length − 2 tokens (need > 1 window)
-    std::size_t windows = 0;           ///< total windows at (max_length, stride)
-    std::size_t max_windows = 0;
-    Histogram window_hist;             ///< windows per text
+    std::vector<WindowStats> windows;  ///< [0] at Report::options' setting, [1] at 512/128 when different
     std::size_t unk_tokens = 0, texts_with_unk = 0;
     std::size_t short_texts = 0;       ///< under Options::short_words words
     std::size_t near_duplicates = 0;   ///< texts whose near_duplicate_key equals an earlier text's
     std::size_t non_ascii_texts = 0, cjk_texts = 0, replacement_char_texts = 0;
     std::vector<Term> top_terms;
+    std::vector<TextSample> samples;   ///< shortest, median, longest (fewer for classes under 3 texts)
 };
 
 /// What the numbers suggest.
@@ -91,15 +129,21 @@ struct Recommendation {
 ///   std::ofstream("report.html") << eda::to_html(r);
 struct Report {
     std::string input, text_col = "text", label_col = "label", vocab;
-    Options options;
+    Options options;                   ///< as used: max_length/stride resolved (never 0)
+    bool setting_given = false;        ///< max_length or stride came from the caller, not the recommendation
     bool has_tokens = false;
     std::size_t rows = 0;
     std::vector<std::string> label_names;
     std::vector<ClassStats> classes;   ///< in label order
     ClassStats all;
+    std::size_t near_duplicate_groups_total = 0;
+    std::vector<NearDuplicateGroup> near_duplicate_groups;  ///< largest first, at most Options::max_groups
     CleanReport cleaning;
     Recommendation recommendation;
 };
+
+/// The 512/128 reference setting window counts are always given at.
+inline constexpr std::size_t kReferenceMaxLength = 512, kReferenceStride = 128;
 
 namespace detail {
 
@@ -236,27 +280,22 @@ inline TextStats measure(std::string_view s) {
     return t;
 }
 
-}  // namespace detail
 
-/// Analyzes `ds`. `tokenizer` may be null (then token and window statistics are skipped).
-/// Tokenization runs in parallel (parallel_for, dynamic scheduling over texts).
-inline Report analyze(const Dataset& ds, const BertTokenizer* tokenizer, const CleanReport& cleaning = {},
-                      const Options& opt = {}) {
-    RGRID_CHECK(opt.max_length >= 8 && opt.max_length <= 512, "eda: max_length must be in [8, 512], got ", opt.max_length);
-    RGRID_CHECK(opt.stride < opt.max_length - 2, "eda: stride (", opt.stride, ") must be < max_length − 2 (",
-                opt.max_length - 2, ")");
-    Report rep;
-    rep.options = opt;
-    rep.has_tokens = tokenizer != nullptr;
-    rep.rows = ds.size();
-    rep.label_names = ds.label_names;
-    rep.cleaning = cleaning;
+// ---- Sections of analyze(), in the order it runs them.
+
+/// Per-text measurements and per-class document frequencies of terms (parallel_for,
+/// dynamic scheduling over texts).
+struct Measured {
+    std::vector<TextStats> stats;
+    std::vector<std::string> keys;  ///< near_duplicate_key of each text
+    std::unordered_map<std::string, std::vector<std::uint32_t>> df;  ///< term → texts per class containing it
+};
+
+inline Measured measure_all(const Dataset& ds, const std::vector<std::size_t>& label, const BertTokenizer* tokenizer) {
     const std::size_t K = ds.num_labels(), N = ds.size();
-    const std::vector<std::size_t> label = ds.label_ids();
-
-    // Per-text statistics and per-class document frequencies of terms, in parallel.
-    std::vector<detail::TextStats> stats(N);
-    std::vector<std::string> keys(N);  // near-duplicate keys
+    Measured m;
+    m.stats.resize(N);
+    m.keys.resize(N);
     const std::size_t parts = std::max<std::size_t>(1, num_threads());
     std::vector<std::unordered_map<std::string, std::vector<std::uint32_t>>> df_part(parts);
     std::atomic<std::size_t> next{0};
@@ -268,15 +307,15 @@ inline Report analyze(const Dataset& ds, const BertTokenizer* tokenizer, const C
             std::vector<TokenId> ids;
             for (std::size_t i; (i = next.fetch_add(1)) < N;) {
                 const std::string& text = ds.examples[i].text;
-                stats[i] = detail::measure(text);
-                keys[i] = near_duplicate_key(text);
+                m.stats[i] = measure(text);
+                m.keys[i] = near_duplicate_key(text);
                 if (tokenizer) {
                     ids.clear();
                     tokenizer->append_ids(text, ids, false);
-                    stats[i].tokens = ids.size();
-                    stats[i].unk = static_cast<std::size_t>(std::count(ids.begin(), ids.end(), unk));
+                    m.stats[i].tokens = ids.size();
+                    m.stats[i].unk = static_cast<std::size_t>(std::count(ids.begin(), ids.end(), unk));
                 }
-                detail::for_each_distinct_term(text, seen, [&](const std::string& w) {
+                for_each_distinct_term(text, seen, [&](const std::string& w) {
                     auto& v = df[w];
                     if (v.empty()) v.assign(K, 0);
                     ++v[label[i]];
@@ -284,126 +323,269 @@ inline Report analyze(const Dataset& ds, const BertTokenizer* tokenizer, const C
             }
         }
     });
-    std::unordered_map<std::string, std::vector<std::uint32_t>> df = std::move(df_part[0]);
+    m.df = std::move(df_part[0]);
     for (std::size_t p = 1; p < parts; ++p)
         for (auto& [w, v] : df_part[p]) {
-            auto& d = df[w];
+            auto& d = m.df[w];
             if (d.empty()) d.assign(K, 0);
             for (std::size_t k = 0; k < K; ++k) d[k] += v[k];
         }
+    return m;
+}
 
-    std::vector<char> near_dup(N, 0);
-    {
-        std::unordered_set<std::string_view> seen_keys;
-        seen_keys.reserve(N);
-        for (std::size_t i = 0; i < N; ++i) near_dup[i] = !seen_keys.insert(keys[i]).second;
+/// The recommended window setting: the smallest common max_length whose content holds the
+/// 95th-percentile text (512 with windows otherwise), stride 128 at 512, else a quarter of
+/// the content capped at 128.
+struct Setting {
+    std::size_t max_length = kReferenceMaxLength, stride = kReferenceStride;
+    double p95 = 0;  ///< 95th-percentile tokens per text
+};
+inline Setting recommended_setting(const std::vector<TextStats>& stats) {
+    Setting s;
+    if (stats.empty()) return s;
+    std::vector<std::size_t> tok;
+    tok.reserve(stats.size());
+    for (const auto& t : stats) tok.push_back(t.tokens);
+    std::sort(tok.begin(), tok.end());
+    s.p95 = quantile_sorted(tok, 0.95);
+    for (std::size_t L : {64, 128, 256, 384, 512})
+        if (s.p95 + 2 <= static_cast<double>(L)) { s.max_length = L; break; }
+    s.stride = s.max_length == kReferenceMaxLength ? kReferenceStride : std::min(kReferenceStride, (s.max_length - 2) / 4);
+    return s;
+}
+
+/// Default stride for a caller-given max_length (the same rule as the recommendation).
+inline std::size_t default_stride(std::size_t max_length) {
+    return max_length == kReferenceMaxLength ? kReferenceStride : std::min(kReferenceStride, (max_length - 2) / 4);
+}
+
+/// Row indices of each class, ascending.
+inline std::vector<std::vector<std::size_t>> rows_by_class(const std::vector<std::size_t>& label, std::size_t K) {
+    std::vector<std::vector<std::size_t>> rows(K);
+    for (std::size_t i = 0; i < label.size(); ++i) rows[label[i]].push_back(i);
+    return rows;
+}
+
+/// 1 for each text whose near-duplicate key equals an earlier text's.
+inline std::vector<char> near_duplicate_flags(const std::vector<std::string>& keys) {
+    std::vector<char> dup(keys.size(), 0);
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) dup[i] = !seen.insert(keys[i]).second;
+    return dup;
+}
+
+/// Lengths, histograms and content checks of the texts `rows`.
+inline ClassStats length_stats(const std::string& name, const std::vector<std::size_t>& rows, const Measured& m,
+                               const std::vector<char>& near_dup, std::size_t N, std::size_t content,
+                               bool has_tokens, const Options& opt) {
+    ClassStats c;
+    c.label = name;
+    c.rows = rows.size();
+    std::vector<std::size_t> chars, words, tokens;
+    for (std::size_t i : rows) {
+        const auto& s = m.stats[i];
+        chars.push_back(s.chars);
+        words.push_back(s.words);
+        c.short_texts += s.words < opt.short_words;
+        c.near_duplicates += near_dup[i] != 0;
+        c.non_ascii_texts += s.non_ascii;
+        c.cjk_texts += s.cjk;
+        c.replacement_char_texts += s.fffd;
+        if (has_tokens) {
+            tokens.push_back(s.tokens);
+            c.unk_tokens += s.unk;
+            c.texts_with_unk += s.unk > 0;
+        }
     }
+    c.share = N ? static_cast<double>(c.rows) / static_cast<double>(N) : 0;
+    c.chars = summarize(chars);
+    c.words = summarize(words);
+    c.word_hist = histogram(words, word_edges());
+    if (has_tokens) {
+        c.tokens = summarize(tokens);
+        c.token_hist = histogram(tokens, token_edges(content));
+    }
+    return c;
+}
 
-    const std::size_t content = opt.max_length - 2;
-    const std::vector<std::size_t> counts = ds.class_counts();
-    auto build = [&](const std::string& name, auto&& member) {
-        ClassStats c;
-        c.label = name;
-        std::vector<std::size_t> chars, words, tokens, windows;
-        for (std::size_t i = 0; i < N; ++i) {
-            if (!member(i)) continue;
-            const auto& s = stats[i];
-            ++c.rows;
-            chars.push_back(s.chars);
-            words.push_back(s.words);
-            c.short_texts += s.words < opt.short_words;
-            c.near_duplicates += near_dup[i] != 0;
-            c.non_ascii_texts += s.non_ascii;
-            c.cjk_texts += s.cjk;
-            c.replacement_char_texts += s.fffd;
-            if (rep.has_tokens) {
-                tokens.push_back(s.tokens);
-                const std::size_t w = detail::windows_for(s.tokens, opt.max_length, opt.stride);
-                windows.push_back(w);
-                c.windows += w;
-                c.max_windows = std::max(c.max_windows, w);
-                c.over_limit += s.tokens > content;
-                c.unk_tokens += s.unk;
-                c.texts_with_unk += s.unk > 0;
-            }
-        }
-        c.share = N ? static_cast<double>(c.rows) / static_cast<double>(N) : 0;
-        c.chars = detail::summarize(chars);
-        c.words = detail::summarize(words);
-        c.word_hist = detail::histogram(words, detail::word_edges());
-        if (rep.has_tokens) {
-            c.tokens = detail::summarize(tokens);
-            c.token_hist = detail::histogram(tokens, detail::token_edges(content));
-            c.window_hist = detail::histogram(windows, detail::window_edges());
-        }
-        return c;
+/// Windows of the texts `rows` at (max_length, stride).
+inline WindowStats window_stats(const std::vector<std::size_t>& rows, const std::vector<TextStats>& stats,
+                                std::size_t max_length, std::size_t stride) {
+    WindowStats w;
+    w.max_length = max_length;
+    w.stride = stride;
+    std::vector<std::size_t> per_text;
+    per_text.reserve(rows.size());
+    for (std::size_t i : rows) {
+        const std::size_t n = windows_for(stats[i].tokens, max_length, stride);
+        per_text.push_back(n);
+        w.windows += n;
+        w.max_windows = std::max(w.max_windows, n);
+        w.over_limit += stats[i].tokens > max_length - 2;
+    }
+    w.hist = histogram(per_text, window_edges());
+    return w;
+}
+
+/// Words of list and footer boilerplate ("To unsubscribe … listinfo …", "Yahoo! Groups Sponsor").
+inline bool is_footer_word(std::string_view w) {
+    static const std::unordered_set<std::string_view> footer = {
+        "unsubscribe", "subscribe", "subscription", "listinfo", "mailman", "mailing", "list", "lists",
+        "sourceforge", "digest", "archive", "archives", "yahoogroups", "egroups", "groups", "sponsor",
+        "sponsored", "optout", "listmaster", "majordomo", "newsletter", "mailto", "listserv", "admin",
+        "copyright", "reserved", "disclaimer"};
+    return footer.count(w) > 0;
+}
+
+/// Sets Term::leakage for terms that look like a source marker rather than content: a list or
+/// footer word clearly more frequent in this class, or a word in ≥ 10 % of this class's texts
+/// and under 0.5 % of the others'.
+inline void flag_leakage(std::vector<Term>& terms) {
+    for (auto& t : terms) {
+        if (is_footer_word(t.term) && t.share_in_class > 3 * t.share_elsewhere)
+            t.leakage = "a mailing-list or footer word, " + std::string(t.share_elsewhere == 0 ? "only in this class" :
+                                                                        "far more frequent in this class");
+        else if (t.share_in_class >= 0.10 && t.share_elsewhere < 0.005)
+            t.leakage = "in many texts of this class and almost none of the others: often a list name, header or footer";
+    }
+}
+
+/// The top distinctive terms of class k: occur in ≥ 3 of its texts and in a larger share of
+/// them than of the others' texts, ranked by (p_in − p_out) · log2((p_in + .01) / (p_out + .01)).
+inline std::vector<Term> distinctive_terms(const std::unordered_map<std::string, std::vector<std::uint32_t>>& df,
+                                           const std::vector<std::size_t>& counts, std::size_t k, std::size_t N,
+                                           std::size_t top_n) {
+    const double nk = static_cast<double>(counts[k]), rest = static_cast<double>(N - counts[k]);
+    std::vector<Term> terms;
+    for (const auto& [w, v] : df) {
+        if (v[k] < 3) continue;
+        std::size_t other = 0;
+        for (std::size_t j = 0; j < v.size(); ++j) other += j == k ? 0 : v[j];
+        Term t{w, v[k], v[k] / nk, rest > 0 ? static_cast<double>(other) / rest : 0.0, {}};
+        if (t.share_in_class > t.share_elsewhere) terms.push_back(std::move(t));
+    }
+    const std::size_t top = std::min(top_n, terms.size());
+    auto score = [](const Term& t) {
+        return (t.share_in_class - t.share_elsewhere) * std::log2((t.share_in_class + 0.01) / (t.share_elsewhere + 0.01));
     };
-    for (std::size_t k = 0; k < K; ++k) {
-        ClassStats c = build(ds.label_names[k], [&](std::size_t i) { return label[i] == k; });
-        // Distinctive terms: occur in a larger share of this class's texts than of the others'.
-        const double nk = static_cast<double>(counts[k]), rest = static_cast<double>(N - counts[k]);
-        std::vector<Term> terms;
-        for (const auto& [w, v] : df) {
-            if (v[k] < 3) continue;
-            std::size_t other = 0;
-            for (std::size_t j = 0; j < K; ++j) other += j == k ? 0 : v[j];
-            Term t{w, v[k], v[k] / nk, rest > 0 ? static_cast<double>(other) / rest : 0.0};
-            if (t.share_in_class > t.share_elsewhere) terms.push_back(std::move(t));
-        }
-        const std::size_t top = std::min(opt.top_terms, terms.size());
-        // Score = (p_in − p_out) · log2((p_in + .01) / (p_out + .01)): both frequent in the class and rare elsewhere.
-        auto score = [](const Term& t) {
-            return (t.share_in_class - t.share_elsewhere) * std::log2((t.share_in_class + 0.01) / (t.share_elsewhere + 0.01));
-        };
-        std::partial_sort(terms.begin(), terms.begin() + static_cast<std::ptrdiff_t>(top), terms.end(),
-                          [&](const Term& a, const Term& b) {
-                              const double sa = score(a), sb = score(b);
-                              return sa != sb ? sa > sb : a.term < b.term;
-                          });
-        terms.resize(top);
-        c.top_terms = std::move(terms);
-        rep.classes.push_back(std::move(c));
-    }
-    rep.all = build("all", [](std::size_t) { return true; });
+    std::partial_sort(terms.begin(), terms.begin() + static_cast<std::ptrdiff_t>(top), terms.end(),
+                      [&](const Term& a, const Term& b) {
+                          const double sa = score(a), sb = score(b);
+                          return sa != sb ? sa > sb : a.term < b.term;
+                      });
+    terms.resize(top);
+    flag_leakage(terms);
+    return terms;
+}
 
-    // Recommendations.
-    Recommendation& r = rep.recommendation;
-    if (rep.has_tokens && N > 0) {
-        std::vector<std::size_t> tok;
-        tok.reserve(N);
-        for (const auto& s : stats) tok.push_back(s.tokens);
-        std::sort(tok.begin(), tok.end());
-        const double p95 = detail::quantile_sorted(tok, 0.95);
-        r.max_length = 512;
-        for (std::size_t L : {64, 128, 256, 384, 512})
-            if (p95 + 2 <= static_cast<double>(L)) { r.max_length = L; break; }
-        r.stride = r.max_length == 512 ? opt.stride : std::min(opt.stride, (r.max_length - 2) / 4);
+/// The first `max_cp` code points of `s` (whole UTF-8 sequences); `truncated` says whether more followed.
+inline std::string cut_text(std::string_view s, std::size_t max_cp, bool& truncated) {
+    std::size_t cps = 0, i = 0;
+    for (; i < s.size(); ++i)
+        if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && cps++ == max_cp) break;
+    truncated = i < s.size();
+    return std::string(s.substr(0, i));
+}
+
+/// `s` cut to `max_cp` code points on one line (line breaks and tabs → spaces), "…" when cut.
+inline std::string preview(std::string_view s, std::size_t max_cp) {
+    bool cut = false;
+    std::string p = cut_text(s, max_cp, cut);
+    for (char& c : p)
+        if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    return cut ? p + "…" : p;
+}
+
+/// The shortest, median and longest text of `rows` by length (tokens, or words without a
+/// tokenizer; ties → the earlier row), cut to opt.sample_chars code points.
+inline std::vector<TextSample> text_samples(std::vector<std::size_t> rows, const Dataset& ds,
+                                            const std::vector<TextStats>& stats, bool has_tokens, const Options& opt) {
+    auto len = [&](std::size_t i) { return has_tokens ? stats[i].tokens : stats[i].words; };
+    std::stable_sort(rows.begin(), rows.end(), [&](std::size_t a, std::size_t b) { return len(a) < len(b); });
+    std::vector<TextSample> out;
+    if (rows.empty()) return out;
+    const std::size_t n = rows.size();
+    const std::pair<const char*, std::size_t> picks[] = {{"shortest", 0}, {"median", (n - 1) / 2}, {"longest", n - 1}};
+    std::size_t last = SIZE_MAX;
+    for (const auto& [which, pos] : picks) {
+        if (pos == last) continue;
+        last = pos;
+        TextSample s;
+        s.which = which;
+        s.row = rows[pos];
+        s.length = len(rows[pos]);
+        s.text = cut_text(ds.examples[rows[pos]].text, opt.sample_chars, s.truncated);
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+/// Groups of ≥ 2 texts sharing a near-duplicate key, largest first (ties → earlier first row);
+/// `total` gets the number of groups, the result holds the first opt.max_groups.
+inline std::vector<NearDuplicateGroup> near_duplicate_groups(const std::vector<std::string>& keys, const Dataset& ds,
+                                                             const std::vector<std::size_t>& label, const Options& opt,
+                                                             std::size_t& total) {
+    std::unordered_map<std::string_view, std::vector<std::size_t>> by_key;
+    by_key.reserve(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) by_key[keys[i]].push_back(i);
+    std::vector<const std::vector<std::size_t>*> groups;
+    for (const auto& [key, rows] : by_key)
+        if (rows.size() > 1) groups.push_back(&rows);
+    total = groups.size();
+    std::sort(groups.begin(), groups.end(), [](const auto* a, const auto* b) {
+        return a->size() != b->size() ? a->size() > b->size() : a->front() < b->front();
+    });
+    std::vector<NearDuplicateGroup> out;
+    for (std::size_t g = 0; g < groups.size() && g < opt.max_groups; ++g) {
+        const auto& rows = *groups[g];
+        NearDuplicateGroup d;
+        d.size = rows.size();
+        d.rows.assign(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(std::min(rows.size(), opt.group_rows_listed)));
+        std::vector<char> has(ds.num_labels(), 0);
+        for (std::size_t i : rows) has[label[i]] = 1;
+        for (std::size_t k = 0; k < has.size(); ++k)
+            if (has[k]) d.labels.push_back(ds.label_names[k]);
+        d.preview = preview(ds.examples[rows.front()].text, 100);
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+/// Recommendation numbers and notes (the window part needs token statistics).
+inline Recommendation recommend(const Report& rep, const std::vector<TextStats>& stats, const Setting& setting,
+                                const std::vector<std::size_t>& counts, const Options& opt) {
+    Recommendation r;
+    const std::size_t N = stats.size(), K = counts.size();
+    r.max_length = setting.max_length;
+    r.stride = setting.stride;
+    if (rep.has_tokens) {
         std::vector<std::size_t> wins;
         wins.reserve(N);
-        std::size_t fit = 0;
-        for (auto n : tok) {
-            wins.push_back(detail::windows_for(n, r.max_length, r.stride));
+        std::size_t fit = 0, longest = 0;
+        for (const auto& t : stats) {
+            wins.push_back(windows_for(t.tokens, r.max_length, r.stride));
             r.total_windows += wins.back();
-            fit += n + 2 <= r.max_length;
+            longest = std::max(longest, wins.back());
+            fit += t.tokens + 2 <= r.max_length;
         }
         r.fit_share = static_cast<double>(fit) / static_cast<double>(N);
         std::sort(wins.begin(), wins.end());
-        r.p99_windows = static_cast<std::size_t>(detail::quantile_sorted(wins, 0.99));
+        r.p99_windows = static_cast<std::size_t>(quantile_sorted(wins, 0.99));
         std::ostringstream os;
-        os.precision(3);
-        if (r.max_length < 512) {
-            os << "95% of texts have at most " << static_cast<std::size_t>(p95) << " tokens: max_length "
-               << r.max_length << " fits " << detail::pct(r.fit_share) << " of them in one window and is cheaper than 512.";
+        if (r.max_length < kReferenceMaxLength) {
+            os << "95% of texts have at most " << static_cast<std::size_t>(setting.p95) << " tokens: max_length "
+               << r.max_length << " fits " << pct(r.fit_share) << " of them in one window and is cheaper than 512.";
         } else {
-            os << detail::pct(static_cast<double>(rep.all.over_limit) / static_cast<double>(N)) << " of texts exceed "
-               << content << " tokens: use max_length 512 with sliding windows (stride " << r.stride << "): "
-               << detail::num(static_cast<double>(r.total_windows)) << " windows for " << detail::num(static_cast<double>(N))
-               << " texts (" << detail::fixed(static_cast<double>(r.total_windows) / static_cast<double>(N), 2) << " per text). "
+            os << pct(1.0 - r.fit_share) << " of texts exceed " << r.max_length - 2
+               << " tokens: use max_length 512 with sliding windows (stride " << r.stride << "): "
+               << num(static_cast<double>(r.total_windows)) << " windows for " << num(static_cast<double>(N)) << " texts ("
+               << fixed(static_cast<double>(r.total_windows) / static_cast<double>(N), 2) << " per text). "
                << "Cap windows per text at about " << r.p99_windows << " (the 99th percentile; the longest text needs "
-               << rep.all.max_windows << ").";
+               << longest << ").";
         }
         r.notes.push_back(os.str());
-    } else if (!rep.has_tokens) {
+    } else {
         r.notes.push_back("No vocabulary given: token lengths and window counts were not computed (pass --vocab).");
     }
     std::size_t largest = 0, smallest = SIZE_MAX;
@@ -415,92 +597,114 @@ inline Report analyze(const Dataset& ds, const BertTokenizer* tokenizer, const C
         std::ostringstream os;
         os.precision(3);
         if (r.use_class_weights)
-            os << "The largest class outnumbers the smallest " << detail::fixed(r.imbalance, 1) << ":1 (> " << opt.imbalance_ratio
+            os << "The largest class outnumbers the smallest " << fixed(r.imbalance, 1) << ":1 (> " << opt.imbalance_ratio
                << ":1): use class weights (balanced, listed below) and read macro F1 and per-class scores, not only accuracy.";
         else
-            os << "Classes are balanced enough (largest/smallest " << detail::fixed(r.imbalance, 1) << ":1): no class weights needed.";
+            os << "Classes are balanced enough (largest/smallest " << fixed(r.imbalance, 1) << ":1): no class weights needed.";
         r.notes.push_back(os.str());
     }
     if (K < 2) r.notes.push_back("Fewer than two labels: a classifier needs at least two classes.");
-    if (cleaning.conflicting_texts > 0)
-        r.notes.push_back(rgrid::detail::concat(cleaning.conflicting_texts, " text(s) occur with different labels: check the labelling."));
+    if (rep.cleaning.conflicting_texts > 0)
+        r.notes.push_back(rgrid::detail::concat(rep.cleaning.conflicting_texts,
+                                                " text(s) occur with different labels: check the labelling."));
     if (rep.all.near_duplicates > 0)
         r.notes.push_back(rgrid::detail::concat(
             rep.all.near_duplicates, " text(s) are near-duplicates of an earlier text (same letters; numbers, punctuation "
-            "and spacing aside): a plain split can put such pairs in train and test and inflate scores "
-            "(rgrid-split --group-near-duplicates keeps them together)."));
+            "and spacing aside; ", rep.near_duplicate_groups_total, " group(s), listed below): a plain split can put such "
+            "pairs in train and test and inflate scores (rgrid-split --group-near-duplicates keeps them together)."));
+    std::size_t leaks = 0;
+    for (const auto& c : rep.classes)
+        for (const auto& t : c.top_terms) leaks += !t.leakage.empty();
+    if (leaks > 0)
+        r.notes.push_back(rgrid::detail::concat(
+            leaks, " distinctive term(s) look like leakage (list names, footers, headers found in one class only; "
+            "flagged in the terms table): the model may learn where a text came from instead of what it says."));
     if (rep.all.short_texts > 0)
         r.notes.push_back(rgrid::detail::concat(rep.all.short_texts, " text(s) have under ", opt.short_words,
-                                         " words: little signal; consider dropping them."));
+                                                " words: little signal; consider dropping them."));
     if (rep.all.cjk_texts > 0)
         r.notes.push_back(rgrid::detail::concat(rep.all.cjk_texts, " text(s) contain Chinese/Japanese/Korean characters: "
-                                         "each ideograph is one WordPiece token, so word counts understate their length."));
+                                                "each ideograph is one WordPiece token, so word counts understate their length."));
     r.notes.push_back("The split should keep exact duplicates together and stratify by label (rgrid-split does both).");
-    return rep;
+    return r;
 }
 
-/// Machine-readable report (every number of the Report).
-inline json to_json(const Report& r) {
-    auto summary = [](const Summary& s) {
-        return json{{"min", s.min}, {"p25", s.p25}, {"median", s.median}, {"p75", s.p75}, {"p90", s.p90},
-                    {"p99", s.p99}, {"max", s.max}, {"mean", s.mean}};
-    };
-    auto hist = [](const Histogram& h) { return json{{"edges", h.edges}, {"counts", h.counts}}; };
-    auto cls = [&](const ClassStats& c) {
-        json j{{"label", c.label}, {"rows", c.rows}, {"share", c.share}, {"chars", summary(c.chars)},
-               {"words", summary(c.words)}, {"words_histogram", hist(c.word_hist)}, {"short_texts", c.short_texts}, {"near_duplicates", c.near_duplicates},
-               {"non_ascii_texts", c.non_ascii_texts}, {"cjk_texts", c.cjk_texts},
-               {"replacement_char_texts", c.replacement_char_texts}};
-        if (r.has_tokens) {
-            j["tokens"] = summary(c.tokens);
-            j["tokens_histogram"] = hist(c.token_hist);
-            j["over_limit"] = c.over_limit;
-            j["share_over_limit"] = c.rows ? static_cast<double>(c.over_limit) / static_cast<double>(c.rows) : 0.0;
-            j["windows"] = c.windows;
-            j["max_windows"] = c.max_windows;
-            j["windows_histogram"] = hist(c.window_hist);
-            j["unk_tokens"] = c.unk_tokens;
-            j["texts_with_unk"] = c.texts_with_unk;
-        }
-        if (c.label != "all" || !c.top_terms.empty()) {
-            json terms = json::array();
-            for (const auto& t : c.top_terms)
-                terms.push_back({{"term", t.term}, {"docs", t.docs}, {"share_in_class", t.share_in_class},
-                                 {"share_elsewhere", t.share_elsewhere}});
-            j["top_terms"] = terms;
-        }
-        return j;
-    };
-    const CleanReport& c = r.cleaning;
-    json conflicts = json::array();
-    for (const auto& d : c.conflicts) conflicts.push_back({{"preview", d.preview}, {"labels", d.labels}, {"lines", d.lines}});
-    json j{{"input", r.input}, {"text_col", r.text_col}, {"label_col", r.label_col}, {"vocab", r.vocab},
-           {"rows", r.rows}, {"label_names", r.label_names},
-           {"options", {{"max_length", r.options.max_length}, {"stride", r.options.stride},
-                        {"token_limit", r.options.max_length - 2}}},
-           {"cleaning", {{"rows_in", c.rows_in}, {"rows_out", c.rows_out}, {"empty_text_dropped", c.empty_text_dropped},
-                         {"empty_label_dropped", c.empty_label_dropped},
-                         {"exact_duplicates_dropped", c.exact_duplicates_dropped},
-                         {"conflict_rows_dropped", c.conflict_rows_dropped}, {"conflicting_texts", c.conflicting_texts},
-                         {"conflicting_rows", c.conflicting_rows}, {"conflicts", conflicts},
-                         {"whitespace_changed_rows", c.whitespace_changed_rows},
-                         {"control_chars_removed", c.control_chars_removed}, {"control_char_rows", c.control_char_rows},
-                         {"labels_trimmed", c.labels_trimmed}, {"utf8_repairs", c.utf8_repairs},
-                         {"utf8_repaired_rows", c.utf8_repaired_rows}, {"replacement_char_rows", c.replacement_char_rows}}}};
-    json classes = json::array();
-    for (const auto& k : r.classes) classes.push_back(cls(k));
-    j["classes"] = classes;
-    j["all"] = cls(r.all);
+/// Resolves Options::max_length/stride (0 = the recommendation) and checks them.
+inline Options resolve_setting(Options opt, const Setting& rec) {
+    const bool given_length = opt.max_length != 0;
+    if (!given_length) opt.max_length = rec.max_length;
+    RGRID_CHECK(opt.max_length >= 8 && opt.max_length <= 512, "eda: max_length must be in [8, 512], got ", opt.max_length);
+    if (opt.stride == 0) opt.stride = given_length ? default_stride(opt.max_length) : rec.stride;
+    RGRID_CHECK(opt.stride < opt.max_length - 2, "eda: stride (", opt.stride, ") must be < max_length − 2 (",
+                opt.max_length - 2, ")");
+    return opt;
+}
+
+/// The rgrid-finetune options that apply the recommendation (eda.json's finetune_args).
+inline std::vector<std::string> finetune_args(const Report& r) {
     const Recommendation& rec = r.recommendation;
-    json weights = json::object();
-    for (std::size_t k = 0; k < rec.class_weights.size() && k < r.label_names.size(); ++k) weights[r.label_names[k]] = rec.class_weights[k];
-    j["recommendation"] = {{"max_length", rec.max_length}, {"stride", rec.stride}, {"fit_share", rec.fit_share},
-                           {"total_windows", rec.total_windows}, {"max_windows_cap", rec.p99_windows},
-                           {"imbalance", rec.imbalance}, {"use_class_weights", rec.use_class_weights},
-                           {"class_weights", weights}, {"notes", rec.notes}};
-    return j;
+    std::vector<std::string> a{"--max-length", std::to_string(rec.max_length), "--stride", std::to_string(rec.stride)};
+    if (r.has_tokens && rec.p99_windows > 0) {
+        a.push_back("--max-windows");
+        a.push_back(std::to_string(rec.p99_windows));
+    }
+    if (rec.use_class_weights) a.push_back("--class-weights");
+    return a;
+}
+
+}  // namespace detail
+
+/// Analyzes `ds`. `tokenizer` may be null (then token and window statistics are skipped).
+/// Window counts are computed at opt's setting (0 = the recommendation) and at 512/128.
+/// An empty data set (nothing left after cleaning) is an error.
+inline Report analyze(const Dataset& ds, const BertTokenizer* tokenizer, const CleanReport& cleaning = {},
+                      const Options& options = {}) {
+    const CleanReport& c = cleaning;
+    RGRID_CHECK(ds.size() > 0, "eda: no rows left to analyze (", c.rows_in, " rows read; dropped: ", c.empty_text_dropped,
+                " empty texts, ", c.empty_label_dropped, " empty labels, ", c.exact_duplicates_dropped,
+                " exact duplicates, ", c.conflict_rows_dropped, " conflicting-label rows): check the text and label columns");
+    Report rep;
+    rep.has_tokens = tokenizer != nullptr;
+    rep.rows = ds.size();
+    rep.label_names = ds.label_names;
+    rep.cleaning = cleaning;
+    const std::size_t K = ds.num_labels(), N = ds.size();
+    const std::vector<std::size_t> label = ds.label_ids(), counts = ds.class_counts();
+
+    const detail::Measured m = detail::measure_all(ds, label, tokenizer);
+    const detail::Setting rec = rep.has_tokens ? detail::recommended_setting(m.stats) : detail::Setting{};
+    rep.options = detail::resolve_setting(options, rec);
+    rep.setting_given = options.max_length != 0 || options.stride != 0;
+    const Options& opt = rep.options;
+    const std::vector<char> near_dup = detail::near_duplicate_flags(m.keys);
+    const bool reference_differs = opt.max_length != kReferenceMaxLength || opt.stride != kReferenceStride;
+
+    auto describe = [&](const std::string& name, const std::vector<std::size_t>& rows) {
+        ClassStats s = detail::length_stats(name, rows, m, near_dup, N, opt.max_length - 2, rep.has_tokens, opt);
+        if (rep.has_tokens) {
+            s.windows.push_back(detail::window_stats(rows, m.stats, opt.max_length, opt.stride));
+            if (reference_differs)
+                s.windows.push_back(detail::window_stats(rows, m.stats, kReferenceMaxLength, kReferenceStride));
+        }
+        return s;
+    };
+    const auto class_rows = detail::rows_by_class(label, K);
+    for (std::size_t k = 0; k < K; ++k) {
+        ClassStats s = describe(ds.label_names[k], class_rows[k]);
+        s.top_terms = detail::distinctive_terms(m.df, counts, k, N, opt.top_terms);
+        s.samples = detail::text_samples(class_rows[k], ds, m.stats, rep.has_tokens, opt);
+        rep.classes.push_back(std::move(s));
+    }
+    std::vector<std::size_t> all_rows(N);
+    std::iota(all_rows.begin(), all_rows.end(), std::size_t{0});
+    rep.all = describe("all", all_rows);
+    rep.near_duplicate_groups = detail::near_duplicate_groups(m.keys, ds, label, opt, rep.near_duplicate_groups_total);
+    rep.recommendation = detail::recommend(rep, m.stats, rec, counts, opt);
+    return rep;
 }
 
 }  // namespace rgrid::eda
 
-#include "rgrid/data/eda_html.hpp"  // to_text and to_html (the renderings of a Report)
+#include "rgrid/data/eda_json.hpp"  // to_json
+#include "rgrid/data/eda_text.hpp"  // to_text
+#include "rgrid/data/eda_html.hpp"  // to_html

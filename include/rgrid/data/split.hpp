@@ -10,15 +10,19 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string>
+#include <sstream>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "rgrid/core/error.hpp"
 #include "rgrid/core/rng.hpp"
 #include "rgrid/data/clean.hpp"
 #include "rgrid/data/dataset.hpp"
+#include "rgrid/io/json.hpp"
 
 namespace rgrid {
 
@@ -184,6 +188,95 @@ inline Split stratified_split(const Dataset& ds, SplitRatios ratios, std::uint64
     }
     for (auto* p : parts) std::sort(p->begin(), p->end());
     return out;
+}
+
+/// Rows of one part whose text also occurs in another part.
+struct OverlapCount {
+    std::size_t exact = 0;           ///< the same text (byte for byte)
+    std::size_t near_duplicate = 0;  ///< the same near_duplicate_key (includes exact)
+};
+
+/// Leakage check of a split: for each pair of parts (train–validation, train–test,
+/// validation–test), the rows of the second part whose exact text or near-duplicate key also
+/// occurs in the first part, per class (the second part's row label) and in total. With the
+/// default grouping, `exact` is 0; `near_duplicate` is 0 with group_near_duplicates.
+struct SplitOverlap {
+    static constexpr std::array<const char*, 3> pair_names{"train_validation", "train_test", "validation_test"};
+    std::array<OverlapCount, 3> total{};
+    std::vector<std::array<OverlapCount, 3>> per_class;  ///< in label order
+};
+
+/// Measures the overlap of `s` (see SplitOverlap).
+/// Example: `SplitOverlap o = split_overlap(ds, stratified_split(ds, {}, 42)); o.total[1].near_duplicate`
+inline SplitOverlap split_overlap(const Dataset& ds, const Split& s) {
+    SplitOverlap o;
+    o.per_class.assign(ds.num_labels(), {});
+    const std::vector<std::size_t> label = ds.label_ids();
+    const std::vector<std::size_t>* parts[3] = {&s.train, &s.validation, &s.test};
+    std::array<std::unordered_set<std::string>, 3> texts, keys;
+    for (int p = 0; p < 3; ++p)
+        for (std::size_t i : *parts[p]) {
+            RGRID_CHECK(i < ds.size(), "split_overlap: row ", i, " is out of range for ", ds.size(), " examples");
+            texts[p].insert(ds.examples[i].text);
+            keys[p].insert(near_duplicate_key(ds.examples[i].text));
+        }
+    const std::array<std::array<int, 2>, 3> pairs{{{0, 1}, {0, 2}, {1, 2}}};
+    for (std::size_t q = 0; q < 3; ++q) {
+        const auto [a, b] = pairs[q];
+        for (std::size_t i : *parts[b]) {
+            const bool exact = texts[a].count(ds.examples[i].text) > 0;
+            const bool near = exact || keys[a].count(near_duplicate_key(ds.examples[i].text)) > 0;
+            o.total[q].exact += exact;
+            o.total[q].near_duplicate += near;
+            o.per_class[label[i]][q].exact += exact;
+            o.per_class[label[i]][q].near_duplicate += near;
+        }
+    }
+    return o;
+}
+
+/// split.json's "overlap": {pair: {exact, near_duplicate, per_class: {label: {exact, near_duplicate}}}}.
+inline json to_json(const SplitOverlap& o, const std::vector<std::string>& label_names) {
+    RGRID_CHECK(o.per_class.size() == label_names.size(), "split overlap: ", o.per_class.size(), " classes but ",
+                label_names.size(), " label names");
+    json j = json::object();
+    for (std::size_t q = 0; q < 3; ++q) {
+        json per = json::object();
+        for (std::size_t k = 0; k < label_names.size(); ++k)
+            per[label_names[k]] = {{"exact", o.per_class[k][q].exact}, {"near_duplicate", o.per_class[k][q].near_duplicate}};
+        j[SplitOverlap::pair_names[q]] = {{"exact", o.total[q].exact}, {"near_duplicate", o.total[q].near_duplicate},
+                                          {"per_class", per}};
+    }
+    j["definition"] = "rows of the second part whose exact text (exact) or near-duplicate key (near_duplicate, "
+                      "includes exact) also occurs in the first part";
+    return j;
+}
+
+/// The overlap as a table (one row per class, exact/near per pair) and a verdict line.
+inline std::string overlap_text(const SplitOverlap& o, const std::vector<std::string>& label_names) {
+    std::ostringstream os;
+    char line[160];
+    std::snprintf(line, sizeof line, "%-20s %15s %15s %15s\n", "overlap exact/near", "train~val", "train~test",
+                  "val~test");
+    os << line;
+    auto row = [&](const std::string& name, const std::array<OverlapCount, 3>& c) {
+        std::string cells[3];
+        for (int q = 0; q < 3; ++q) cells[q] = std::to_string(c[q].exact) + "/" + std::to_string(c[q].near_duplicate);
+        std::snprintf(line, sizeof line, "%-20s %15s %15s %15s\n", name.substr(0, 20).c_str(), cells[0].c_str(),
+                      cells[1].c_str(), cells[2].c_str());
+        os << line;
+    };
+    for (std::size_t k = 0; k < o.per_class.size() && k < label_names.size(); ++k) row(label_names[k], o.per_class[k]);
+    row("all", o.total);
+    std::size_t exact = 0, near = 0;
+    for (const auto& c : o.total) { exact += c.exact; near += c.near_duplicate; }
+    if (near == 0)
+        os << "no text of validation or test occurs (exactly or as a near-duplicate) in an earlier part\n";
+    else
+        os << "warning: " << exact << " exact and " << near << " near-duplicate texts repeat across parts "
+           << "(rows of the later part whose text is in the earlier one): scores on them are optimistic"
+           << (exact == near ? "" : "; --group-near-duplicates keeps near-duplicates together") << '\n';
+    return os.str();
 }
 
 }  // namespace rgrid

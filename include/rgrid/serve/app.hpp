@@ -41,8 +41,8 @@
 
 #include "rgrid/core/error.hpp"
 #include "rgrid/core/json.hpp"
+#include "rgrid/data/utf8.hpp"
 #include "rgrid/serve/page.hpp"
-#include "rgrid/text/unicode.hpp"
 #include "rgrid/train/predictor.hpp"
 #include "rgrid/train/aggregation.hpp"
 
@@ -62,20 +62,6 @@ struct RequestError {
 };
 
 namespace detail {
-
-/// Byte offset of the first ill-formed UTF-8 sequence in `s`, or nullopt when `s` is valid.
-inline std::optional<std::size_t> first_invalid_utf8(std::string_view s) {
-    const char* p = s.data();
-    const char* end = p + s.size();
-    while (p < end) {
-        const DecodedChar d = decode_utf8(p, end);
-        const bool real_fffd = d.len == 3;  // U+FFFD itself is encoded in 3 bytes; errors take 1–3
-        if (d.cp == kReplacementChar && !(real_fffd && std::string_view(p, 3) == "\xEF\xBF\xBD"))
-            return static_cast<std::size_t>(p - s.data());
-        p += d.len;
-    }
-    return std::nullopt;
-}
 
 /// "string", "number", "array", ... for error messages.
 inline std::string json_type(const json& j) { return j.type_name(); }

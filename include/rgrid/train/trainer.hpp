@@ -72,6 +72,7 @@ public:
         optimizer_ = make_optimizer();
         add_callback(metrics_log_reporter(args_.output_dir + "/metrics.jsonl"));
         add_callback(curves_reporter(args_.output_dir + "/curves.svg", args_.logging_steps));
+        add_callback(confusion_reporter(args_.output_dir + "/confusion_val.svg"));
     }
 
     void add_callback(TrainerCallback cb) { callbacks_.push_back(std::move(cb)); }
@@ -224,7 +225,7 @@ private:
         EvalReport ev = objective_->evaluate();
         objective_->model().train();
         const EpochRow row{epoch + 1, train_loss, ev.loss, ev.accuracy, ev.weighted.precision, ev.weighted.recall,
-                           ev.weighted.f1};
+                           ev.weighted.f1, ev.macro.f1};
         LogRecord rec{{"type", std::string("eval")},
                       {"step", std::int64_t(state_.global_step)},
                       {"epoch", double(epoch + 1)},

@@ -1,11 +1,13 @@
 #pragma once
 // What a Hugging Face Trainer user expects to see, as a TrainerCallback writing to a stream
 // the program supplies: the windows-vs-documents counts, a progress bar per epoch, the epoch
-// table, save notices and the train summary.
+// table (with an over-fitting warning under it when validation loss rises for two evaluations
+// while training loss falls), save notices and the train summary.
 #include <cstdio>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "rgrid/train/report/epoch_table.hpp"
 #include "rgrid/train/report/progress_bar.hpp"
@@ -26,6 +28,8 @@ inline TrainerCallback console_reporter(std::ostream& os, ConsoleOptions opt = {
         std::unique_ptr<ProgressBar> bar;
         EpochTable table;
         std::size_t epochs = 0;
+        std::vector<EpochRow> rows;     // for the over-fitting check
+        bool overfitting_told = false;
         explicit Shared(std::ostream& o) : table(o) {}
     };
     auto sh = std::make_shared<Shared>(os);
@@ -65,6 +69,13 @@ inline TrainerCallback console_reporter(std::ostream& os, ConsoleOptions opt = {
     cb.on_evaluate = [sh](const EpochRow& row, const EvalReport&) {
         if (sh->bar) sh->bar->close();
         sh->table.row(row);
+        sh->rows.push_back(row);
+        const auto span = overfitting_span(sh->rows);
+        if (span && !sh->overfitting_told) {  // once, right after the row that shows it
+            sh->overfitting_told = true;
+            sh->table.note(overfitting_note(sh->rows, *span) +
+                           "; best/ keeps the epoch with the best F1 (fewer epochs or --patience stop earlier)");
+        }
     };
     cb.on_save = [&os](const std::string& dir, bool best) {
         os << "  saved " << (best ? "best" : "last") << " checkpoint to " << dir << "/\n" << std::flush;

@@ -13,6 +13,7 @@
 
 #include "rgrid/io/pretrained.hpp"
 #include "rgrid/train/callback.hpp"
+#include "rgrid/train/report/confusion_report.hpp"
 #include "rgrid/train/report/curve_svg.hpp"
 #include "rgrid/train/report/metrics_log.hpp"
 
@@ -108,19 +109,18 @@ inline TrainerCallback curves_reporter(std::string path, std::size_t logging_ste
     };
     cb.on_evaluate = [s, path, logging_steps](const EpochRow& row, const EvalReport&) {
         s->epochs.push_back(row);
-        std::vector<double> ex, vl, tl, acc, f1;
-        for (const auto& e : s->epochs) {
-            ex.push_back(double(e.epoch));
-            tl.push_back(e.training_loss);
-            vl.push_back(e.validation_loss);
-            acc.push_back(e.accuracy);
-            f1.push_back(e.f1);
-        }
-        write_curves_svg(path, {{"Training loss (every " + std::to_string(logging_steps) + " steps)", "step",
-                                 {{"train loss", s->step, s->loss}}},
-                                {"Loss per epoch", "epoch", {{"train loss", ex, tl}, {"validation loss", ex, vl}}},
-                                {"Validation metrics (documents)", "epoch",
-                                 {{"accuracy", ex, acc}, {"weighted F1", ex, f1}}}});
+        write_curves_svg(path, training_curve_panels(s->epochs, s->step, s->loss, logging_steps));
+    };
+    return cb;
+}
+
+/// Redraws `path` (e.g. DIR/confusion_val.svg) after every evaluation that has a confusion
+/// matrix (classification): the validation confusion matrix of the latest epoch as a heat map.
+inline TrainerCallback confusion_reporter(std::string path) {
+    TrainerCallback cb;
+    cb.on_evaluate = [path](const EpochRow& row, const EvalReport& ev) {
+        if (ev.label_names.empty()) return;
+        write_confusion_svg(path, ev.confusion, ev.label_names, "Validation, epoch " + std::to_string(row.epoch));
     };
     return cb;
 }
