@@ -8,7 +8,6 @@
 #include "rgrid/core/blas.hpp"
 #include "rgrid/core/error.hpp"
 #include "rgrid/core/parallel.hpp"
-#include "rgrid/core/parse.hpp"
 #include "rgrid/core/rng.hpp"
 #include "rgrid/core/tensor.hpp"
 

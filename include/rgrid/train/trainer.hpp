@@ -280,7 +280,7 @@ public:
         save_pretrained(*model_, staging, vocab_path_, tokenizer_->do_lower_case());
         save_predictor_options(staging, predictor_.options());
         if (with_state && optimizer_) save_training_state(staging + "/training_state.safetensors", *model_,
-                                                          *optimizer_, state_, dropout_rng_);
+                                                          *optimizer_, state_, dropout_rng_, &args_);
         replace_directory_atomic(staging, dir);
     }
 
