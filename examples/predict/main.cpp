@@ -49,7 +49,7 @@ int main(int argc, char** argv) try {
         ->type_name("CSV")->needs(input_opt);
     const char* as_trained = "; default: as trained";
     app.add_option("--max-length", max_length, std::string("window length incl. [CLS]/[SEP]") + as_trained)
-        ->check(cli::count());
+        ->check(cli::count(3, 512));
     app.add_option("--stride", stride, std::string("overlap of consecutive windows") + as_trained)->check(cli::count());
     app.add_option("--max-windows", max_windows, std::string("windows per document, 0 = all") + as_trained)
         ->check(cli::count());

@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
     app.add_option("--vocab", vocab, "WordPiece vocab.txt")->required()->type_name("FILE");
     app.add_flag("--cased", cased, "keep case and accents (for cased vocabularies)");
     app.add_option("--max-length", max_length, "cut each text into sliding windows of at most this many ids")
-        ->check(rgrid::cli::count());
+        ->check(rgrid::cli::count(3, 512));
     app.add_option("--stride", window.stride, "overlap of consecutive windows, in tokens")
         ->check(rgrid::cli::count());
     if (auto status = rgrid::cli::parse(app, argc, argv, /*usage_status=*/1)) return *status;  // 2: a bad line

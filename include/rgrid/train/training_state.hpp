@@ -185,7 +185,7 @@ inline json load_training_settings(const std::string& path) {
     return j;
 }
 
-/// One line per setting whose value differs, "name: before -> now", in `now`'s order; settings
+/// One line per setting whose value differs, "name: before -> now", by name; settings
 /// missing from `before` (an older state) are not listed.
 /// Example: `changed_settings(load_training_settings(p), training_settings(args))` → {"learning_rate: 5e-05 -> 0.0001"}
 inline std::vector<std::string> changed_settings(const json& before, const json& now) {
