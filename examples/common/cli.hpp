@@ -106,7 +106,8 @@ inline CLI::Validator real(double lo = -std::numeric_limits<double>::infinity(),
         return os.str();
     };
     std::string range;
-    if (std::isfinite(lo) && std::isfinite(hi)) range = "in " + std::string(lo_open ? "(" : "[") + str(lo) + ", " + str(hi) + "]";
+    if (std::isfinite(lo) && std::isfinite(hi))
+        range = "in " + std::string(lo_open ? "(" : "[") + str(lo) + ", " + str(hi) + "]";
     else if (std::isfinite(lo)) range = (lo_open ? "> " : ">= ") + str(lo);
     else if (std::isfinite(hi)) range = "<= " + str(hi);
     return CLI::Validator(
@@ -128,6 +129,22 @@ inline CLI::Validator non_blank() {
             return s.find_first_not_of(" \t\r\n\f\v") == std::string::npos ? "empty or only white space" : "";
         },
         "", "non_blank");
+}
+
+/// A value the program checks itself: `check(value)` throws (an rgrid::Error naming the problem)
+/// when it is not acceptable. Example: `->check(cli::accepted_by([](const std::string& s) { parse_ratios(s); }))`
+template <class F>
+CLI::Validator accepted_by(F check) {
+    return CLI::Validator(
+        [check](std::string& s) -> std::string {
+            try {
+                check(s);
+            } catch (const std::exception& e) {
+                return e.what();
+            }
+            return "";
+        },
+        "", "accepted_by");
 }
 
 /// Parses the command line. Returns the exit status when the program should stop now —

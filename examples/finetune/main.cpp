@@ -24,29 +24,27 @@ int main(int argc, char** argv) try {
     cli::conventions(app);
     TrainingArguments args;  // the options below write straight into it; these are the program's defaults
     args.warmup_ratio = 0.1;
-    std::string train_csv, val_csv, test_csv, init, preset, resume, aggregation = "mean", vocab_file = RGRID_DEFAULT_VOCAB,
-                                                                    text_col = "text", label_col = "label";
-    app.add_option("--train", train_csv, "training CSV; its labels are the model's labels")->required()->type_name("CSV");
+    std::string train_csv, val_csv, test_csv, init, preset, resume, aggregation = "mean";
+    std::string vocab_file = RGRID_DEFAULT_VOCAB, text_col = "text", label_col = "label";
+    app.add_option("--train", train_csv, "training CSV; its labels are the model's labels")
+        ->required()->type_name("CSV");
     app.add_option("--val", val_csv, "validation CSV (evaluated after every epoch)")->required()->type_name("CSV");
     app.add_option("--test", test_csv, "test CSV, evaluated with the best checkpoint at the end")->type_name("CSV");
     app.add_option("--out", args.output_dir, "output directory")->required()->type_name("DIR");
     auto* init_opt = app.add_option("--init", init, "start from this checkpoint directory (HF layout, safetensors)")
                          ->type_name("HF_DIR");
-    auto* preset_opt = app.add_option("--preset", preset, "train from scratch: tiny (2 layers/128 hidden), mini (4/256), "
-                                      "small (4/512), medium (8/512) or base (12/768)")
+    auto* preset_opt = app.add_option("--preset", preset, "train from scratch: tiny (2 layers/128 hidden), "
+                                      "mini (4/256), small (4/512), medium (8/512) or base (12/768)")
                            ->type_name("NAME")
-                           ->check(CLI::Validator(
-                               [](std::string& name) -> std::string {
-                                   try { BertConfig::preset(name); } catch (const Error& e) { return e.what(); }
-                                   return "";
-                               },
-                               "", "preset"));
+                           ->check(cli::accepted_by([](const std::string& name) { BertConfig::preset(name); }));
     init_opt->excludes(preset_opt);
     auto* resume_opt = app.add_option("--resume", resume, "continue an interrupted run: its output directory (its "
                                       "last/ is used) or a checkpoint with training_state.safetensors")
                            ->type_name("DIR");
-    app.add_option("--epochs", args.num_train_epochs, "epochs (evaluation and saving after each)")->check(cli::count(1));
-    app.add_option("--batch-size", args.per_device_train_batch_size, "windows per optimizer step")->check(cli::count(1));
+    app.add_option("--epochs", args.num_train_epochs, "epochs (evaluation and saving after each)")
+        ->check(cli::count(1));
+    app.add_option("--batch-size", args.per_device_train_batch_size, "windows per optimizer step")
+        ->check(cli::count(1));
     app.add_option("--lr", args.learning_rate, "peak learning rate (AdamW; linear warmup, then linear decay to 0)")
         ->check(cli::real(0, std::numeric_limits<double>::infinity(), /*lo_open=*/true));
     app.add_option("--max-length", args.max_length, "window length incl. [CLS] and [SEP]")->check(cli::count(3, 512));
@@ -58,7 +56,8 @@ int main(int argc, char** argv) try {
     app.add_option("--seed", args.seed, "same seed + data + threads give the same weights")->check(cli::count());
     app.add_option("--threads", args.threads, "compute threads, 0 = all cores")->check(cli::count(0, cli::kMaxThreads));
     app.add_flag("--class-weights", args.class_weights, "weight the loss by n / (K * n_k) from the training documents");
-    app.add_option("--warmup-ratio", args.warmup_ratio, "share of the steps with linear warmup")->check(cli::real(0, 1));
+    app.add_option("--warmup-ratio", args.warmup_ratio, "share of the steps with linear warmup")
+        ->check(cli::real(0, 1));
     app.add_option("--weight-decay", args.weight_decay, "AdamW weight decay (not on biases and LayerNorm)")
         ->check(cli::real(0));
     app.add_option("--patience", args.early_stopping_patience, "stop after N epochs without a better validation F1, "
@@ -81,10 +80,12 @@ int main(int argc, char** argv) try {
     std::string from = init;  // the checkpoint the weights come from (unused with --preset)
     if (resume_opt->count()) {
         from = find_resume_checkpoint(resume);
-        if (from != resume) std::cout << "[resume] " << resume << " is a run's output directory: continuing from " << from << '\n';
+        if (from != resume)
+            std::cout << "[resume] " << resume << " is a run's output directory: continuing from " << from << '\n';
         const BertConfig saved = BertConfig::load(from + "/config.json");
         if (preset_opt->count()) check_same_model_size(saved, BertConfig::preset(preset), "--preset " + preset, from);
-        if (init_opt->count()) check_same_model_size(saved, BertConfig::load(init + "/config.json"), "--init " + init, from);
+        if (init_opt->count())
+            check_same_model_size(saved, BertConfig::load(init + "/config.json"), "--init " + init, from);
         const auto changed = changed_settings(load_training_settings(from + "/training_state.safetensors"),
                                               training_settings(args));
         if (!changed.empty()) std::cerr << "rgrid-finetune: warning: these settings differ from the interrupted run's "

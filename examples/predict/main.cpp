@@ -24,7 +24,8 @@ static void check_output(const std::string& input, const std::string& output) {
     std::error_code ec;
     const fs::file_status st = fs::symlink_status(output, ec);
     if (!fs::exists(st)) return;  // a new file
-    RGRID_CHECK(!fs::is_symlink(st), "--output ", output, " is a symbolic link; give the file it points to, or a new path");
+    RGRID_CHECK(!fs::is_symlink(st), "--output ", output,
+                " is a symbolic link; give the file it points to, or a new path");
     RGRID_CHECK(fs::is_regular_file(st), "--output ", output, " exists and is not a regular file (a directory, device "
                 "or pipe); refusing to replace it");
     RGRID_CHECK(!fs::equivalent(input, output, ec), "--output ", output, " is the --input file ", input,

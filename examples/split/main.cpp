@@ -18,17 +18,17 @@
 
 namespace fs = std::filesystem;
 
-// "0.8,0.1,0.1" -> {0.8, 0.1, 0.1}; anything else is an error naming --ratios.
+// "0.8,0.1,0.1" -> {0.8, 0.1, 0.1}; anything else is an error (the check of --ratios).
 static rgrid::SplitRatios parse_ratios(const std::string& s) {
     std::vector<double> v;
     std::stringstream ss(s);
     const CLI::Validator number = rgrid::cli::real();
     for (std::string part; std::getline(ss, part, ',');) {
         const std::string bad = number(part);
-        RGRID_CHECK(bad.empty(), "--ratios: ", bad);
+        RGRID_CHECK(bad.empty(), bad);
         v.push_back(std::stod(part));
     }
-    RGRID_CHECK(v.size() == 3, "--ratios needs three numbers train,validation,test; got '", s, "'");
+    RGRID_CHECK(v.size() == 3, "needs three numbers train,validation,test; got '", s, "'");
     return {v[0], v[1], v[2]};
 }
 
@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
     app.add_option("--input", input, "the labelled CSV to split")->required()->type_name("CSV");
     app.add_option("--out", out_dir, "output directory")->required()->type_name("DIR");
     app.add_option("--seed", seed, "random seed (same seed, same split)")->check(rgrid::cli::count());
-    app.add_option("--ratios", ratios_text, "shares of train,validation,test (sum 1)")->type_name("A,B,C");
+    app.add_option("--ratios", ratios_text, "shares of train,validation,test (sum 1)")
+        ->type_name("A,B,C")->check(rgrid::cli::accepted_by(parse_ratios));
     app.add_option("--text-col", text_col, "name of the text column");
     app.add_option("--label-col", label_col, "name of the label column");
     app.add_option("--group-col", group_col, "rows sharing a non-empty value of this column stay in one part")

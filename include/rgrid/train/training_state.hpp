@@ -187,7 +187,8 @@ inline json load_training_settings(const std::string& path) {
 
 /// One line per setting whose value differs, "name: before -> now", by name; settings
 /// missing from `before` (an older state) are not listed.
-/// Example: `changed_settings(load_training_settings(p), training_settings(args))` → {"learning_rate: 5e-05 -> 0.0001"}
+/// Example: `changed_settings(load_training_settings(p), training_settings(args))`
+///   → {"learning_rate: 5e-05 -> 0.0001"}
 inline std::vector<std::string> changed_settings(const json& before, const json& now) {
     auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
     std::vector<std::string> out;
