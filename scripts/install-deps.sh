@@ -21,6 +21,8 @@ packages=(
   # the library's dependencies (DESIGN.md): tensors, BLAS, Unicode, JSON, HTTP
   libxtensor-dev libxtensor-blas-dev libopenblas-dev liblapack-dev libutf8proc-dev
   nlohmann-json3-dev libcpp-httplib-dev
+  # the programs' command lines (examples/common/cli.hpp): CLI11, header-only, CMake package CLI11
+  libcli11-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -5,60 +5,98 @@
 
 #include <cstdio>
 #include <iostream>
-#include <map>
+#include <limits>
 #include <string>
 
+#include "common/cli.hpp"
 #include "rgrid/rgrid.hpp"
 #include "rgrid/train/report/console_reporter.hpp"
 #include "rgrid/train/trainer.hpp"
+#include "rgrid/train/training_state.hpp"
 
 using namespace rgrid;
 
-static const char* kUsage =
-    "usage: rgrid-finetune --train CSV --val CSV [--test CSV] --out DIR (--init HF_DIR | --preset tiny|mini|small|medium|base)\n"
-    "         [--epochs N] [--batch-size N] [--lr X] [--max-length L] [--stride S] [--max-windows N]\n"
-    "         [--aggregation mean|max|vote] [--seed N] [--threads N] [--class-weights] [--warmup-ratio X]\n"
-    "         [--weight-decay X] [--patience N] [--logging-steps N] [--vocab FILE] [--text-col C] [--label-col C]\n";
-
 int main(int argc, char** argv) try {
     rgrid::tune_allocator();  // reuse freed buffers step to step (core/allocator.hpp)
-    std::map<std::string, std::string> opt{{"--epochs", "3"}, {"--batch-size", "16"}, {"--lr", "5e-5"},
-                                           {"--max-length", "512"}, {"--stride", "128"}, {"--max-windows", "0"},
-                                           {"--aggregation", "mean"}, {"--seed", "42"}, {"--threads", "0"},
-                                           {"--warmup-ratio", "0.1"}, {"--weight-decay", "0.01"}, {"--patience", "0"},
-                                           {"--logging-steps", "50"}, {"--vocab", RGRID_DEFAULT_VOCAB},
-                                           {"--text-col", "text"}, {"--label-col", "label"}};
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        if (a == "-h" || a == "--help") return std::cout << kUsage, 0;
-        if (a == "--class-weights") opt[a] = "1";
-        else if (a.rfind("--", 0) == 0 && i + 1 < argc) opt[a] = argv[++i];
-        else return std::cerr << "rgrid-finetune: unexpected argument '" << a << "'\n" << kUsage, 2;
-    }
-    for (const char* req : {"--train", "--val", "--out"})
-        if (!opt.count(req)) return std::cerr << "rgrid-finetune: " << req << " is required\n" << kUsage, 2;
-    if (opt.count("--resume")) opt["--init"] = opt["--resume"], opt.erase("--preset");  // weights of DIR/last
-    if (opt.count("--init") == opt.count("--preset"))
-        return std::cerr << "rgrid-finetune: give exactly one of --init HF_DIR or --preset NAME\n" << kUsage, 2;
-    // Malformed numbers are errors naming the option (core/parse.hpp).
-    auto num = [&](const char* k) { return parse_real(k, opt.at(k)); };
-    auto cnt = [&](const char* k) { return static_cast<std::size_t>(parse_count(k, opt.at(k))); };
-
-    TrainingArguments args{.output_dir = opt["--out"], .num_train_epochs = cnt("--epochs"),
-                           .per_device_train_batch_size = cnt("--batch-size"), .learning_rate = num("--lr"),
-                           .warmup_ratio = num("--warmup-ratio"), .weight_decay = num("--weight-decay"),
-                           .max_length = cnt("--max-length"), .stride = cnt("--stride"),
-                           .max_windows = cnt("--max-windows"), .aggregation = parse_aggregation(opt["--aggregation"]),
-                           .seed = cnt("--seed"), .threads = cnt("--threads"),
-                           .early_stopping_patience = cnt("--patience"), .class_weights = opt.count("--class-weights") > 0,
-                           .logging_steps = cnt("--logging-steps")};
+    CLI::App app{"Fine-tunes a BERT classifier on a CSV (text,label) with sliding windows for long texts; writes "
+                 "OUT/best and OUT/last (HF layout), OUT/metrics.jsonl and OUT/curves.svg.",
+                 "rgrid-finetune"};
+    cli::conventions(app);
+    TrainingArguments args;  // the options below write straight into it; these are the program's defaults
+    args.warmup_ratio = 0.1;
+    std::string train_csv, val_csv, test_csv, init, preset, resume, aggregation = "mean";
+    std::string vocab_file = RGRID_DEFAULT_VOCAB, text_col = "text", label_col = "label";
+    app.add_option("--train", train_csv, "training CSV; its labels are the model's labels")
+        ->required()->type_name("CSV");
+    app.add_option("--val", val_csv, "validation CSV (evaluated after every epoch)")->required()->type_name("CSV");
+    app.add_option("--test", test_csv, "test CSV, evaluated with the best checkpoint at the end")->type_name("CSV");
+    app.add_option("--out", args.output_dir, "output directory")->required()->type_name("DIR");
+    auto* init_opt = app.add_option("--init", init, "start from this checkpoint directory (HF layout, safetensors)")
+                         ->type_name("HF_DIR");
+    auto* preset_opt = app.add_option("--preset", preset, "train from scratch: tiny (2 layers/128 hidden), "
+                                      "mini (4/256), small (4/512), medium (8/512) or base (12/768)")
+                           ->type_name("NAME")
+                           ->check(cli::accepted_by([](const std::string& name) { BertConfig::preset(name); }));
+    init_opt->excludes(preset_opt);
+    auto* resume_opt = app.add_option("--resume", resume, "continue an interrupted run: its output directory (its "
+                                      "last/ is used) or a checkpoint with training_state.safetensors")
+                           ->type_name("DIR");
+    app.add_option("--epochs", args.num_train_epochs, "epochs (evaluation and saving after each)")
+        ->check(cli::count(1));
+    app.add_option("--batch-size", args.per_device_train_batch_size, "windows per optimizer step")
+        ->check(cli::count(1));
+    app.add_option("--lr", args.learning_rate, "peak learning rate (AdamW; linear warmup, then linear decay to 0)")
+        ->check(cli::real(0, std::numeric_limits<double>::infinity(), /*lo_open=*/true));
+    app.add_option("--max-length", args.max_length, "window length incl. [CLS] and [SEP]")->check(cli::count(3, 512));
+    app.add_option("--stride", args.stride, "overlap of consecutive windows (< max-length - 2)")->check(cli::count());
+    app.add_option("--max-windows", args.max_windows, "windows per training document, 0 = all (evaluation uses all)")
+        ->check(cli::count());
+    app.add_option("--aggregation", aggregation, "window logits -> document (vote: ties go to the lowest label id)")
+        ->check(CLI::IsMember({"mean", "max", "vote"}));
+    app.add_option("--seed", args.seed, "same seed + data + threads give the same weights")->check(cli::count());
+    app.add_option("--threads", args.threads, "compute threads, 0 = all cores")->check(cli::count(0, cli::kMaxThreads));
+    app.add_flag("--class-weights", args.class_weights, "weight the loss by n / (K * n_k) from the training documents");
+    app.add_option("--warmup-ratio", args.warmup_ratio, "share of the steps with linear warmup")
+        ->check(cli::real(0, 1));
+    app.add_option("--weight-decay", args.weight_decay, "AdamW weight decay (not on biases and LayerNorm)")
+        ->check(cli::real(0));
+    app.add_option("--patience", args.early_stopping_patience, "stop after N epochs without a better validation F1, "
+                   "0 = off")->check(cli::count());
+    app.add_option("--logging-steps", args.logging_steps, "a metrics.jsonl line every N steps")->check(cli::count(1));
+    app.add_option("--vocab", vocab_file, "vocab.txt for --preset")->type_name("FILE");
+    app.add_option("--text-col", text_col, "name of the text column");
+    app.add_option("--label-col", label_col, "name of the label column");
+    app.callback([&] {
+        if (!init_opt->count() && !preset_opt->count() && !resume_opt->count())
+            throw CLI::RequiredError("--init HF_DIR or --preset NAME");
+    });
+    if (auto status = cli::parse(app, argc, argv)) return *status;
+    args.aggregation = parse_aggregation(aggregation);
     args.validate();
     if (args.threads) set_num_threads(args.threads);
 
-    Dataset train = Dataset::from_csv(opt["--train"], opt["--text-col"], opt["--label-col"]);
-    RGRID_CHECK(!train.examples.empty(), opt["--train"], ": no rows to train on");
+    // --resume: the weights and the training state come from the checkpoint; a --preset or
+    // --init given as well (the original command line repeated) must describe the same model.
+    std::string from = init;  // the checkpoint the weights come from (unused with --preset)
+    if (resume_opt->count()) {
+        from = find_resume_checkpoint(resume);
+        if (from != resume)
+            std::cout << "[resume] " << resume << " is a run's output directory: continuing from " << from << '\n';
+        const BertConfig saved = BertConfig::load(from + "/config.json");
+        if (preset_opt->count()) check_same_model_size(saved, BertConfig::preset(preset), "--preset " + preset, from);
+        if (init_opt->count())
+            check_same_model_size(saved, BertConfig::load(init + "/config.json"), "--init " + init, from);
+        const auto changed = changed_settings(load_training_settings(from + "/training_state.safetensors"),
+                                              training_settings(args));
+        if (!changed.empty()) std::cerr << "rgrid-finetune: warning: these settings differ from the interrupted run's "
+                                           "(the new values apply from here on):\n";
+        for (const auto& c : changed) std::cerr << "  " << c << '\n';
+    }
+
+    Dataset train = Dataset::from_csv(train_csv, text_col, label_col);
+    RGRID_CHECK(!train.examples.empty(), train_csv, ": no rows to train on");
     // Labels come from the training set; validation/test labels must be among them.
-    Dataset val = Dataset::from_csv(opt["--val"], opt["--text-col"], opt["--label-col"], train.label_names);
+    Dataset val = Dataset::from_csv(val_csv, text_col, label_col, train.label_names);
     std::cout << "[data] " << train.size() << " training and " << val.size() << " validation documents, "
               << train.num_labels() << " labels:";
     for (const auto& l : train.label_names) std::cout << ' ' << l;
@@ -67,23 +105,24 @@ int main(int argc, char** argv) try {
     Rng init_rng(args.seed);
     std::shared_ptr<BertForSequenceClassification<float>> model;
     std::shared_ptr<const BertTokenizer> tokenizer;
-    std::string vocab = opt.count("--init") ? opt["--init"] + "/vocab.txt" : opt["--vocab"];
-    if (opt.count("--preset")) {
+    const bool from_scratch = preset_opt->count() && !resume_opt->count();
+    const std::string vocab = from_scratch ? vocab_file : from + "/vocab.txt";
+    if (from_scratch) {
         tokenizer = std::make_shared<const BertTokenizer>(BertTokenizer::from_file(vocab));
-        BertConfig cfg = BertConfig::preset(opt["--preset"]);
+        BertConfig cfg = BertConfig::preset(preset);
         cfg.vocab_size = tokenizer->vocab().size();
         cfg.id2label = train.label_names;
         model = std::make_shared<BertForSequenceClassification<float>>(cfg, init_rng);
-        std::cout << "[model] BERT preset '" << opt["--preset"] << "' from scratch: " << cfg.num_hidden_layers
+        std::cout << "[model] BERT preset '" << preset << "' from scratch: " << cfg.num_hidden_layers
                   << " layers, hidden " << cfg.hidden_size << ", " << model->num_parameters() << " parameters\n";
     } else {
-        model = from_pretrained<float>(opt["--init"], {.id2label = train.label_names, .seed = args.seed, .log = &std::cout});
-        tokenizer = std::make_shared<const BertTokenizer>(tokenizer_from_pretrained(opt["--init"]));
-        std::cout << "[model] initialized from " << opt["--init"] << " (" << model->num_parameters() << " parameters)\n";
+        model = from_pretrained<float>(from, {.id2label = train.label_names, .seed = args.seed, .log = &std::cout});
+        tokenizer = std::make_shared<const BertTokenizer>(tokenizer_from_pretrained(from));
+        std::cout << "[model] initialized from " << from << " (" << model->num_parameters() << " parameters)\n";
     }
 
     Trainer trainer(model, tokenizer, vocab, args, train, val);
-    if (opt.count("--resume")) trainer.resume_from(opt["--resume"]);
+    if (resume_opt->count()) trainer.resume_from(from);
     const bool tty = isatty(fileno(stdout));
     trainer.add_callback(console_reporter(std::cout, {.redraw = tty, .line_every = tty ? std::size_t(0) : std::size_t(50)}));
     TrainOutput out = trainer.train();
@@ -91,8 +130,8 @@ int main(int argc, char** argv) try {
               << "/last/  metrics: " << args.output_dir << "/metrics.jsonl  curves: " << args.output_dir
               << "/curves.svg\n";
 
-    if (opt.count("--test")) {
-        Dataset test = Dataset::from_csv(opt["--test"], opt["--text-col"], opt["--label-col"], train.label_names);
+    if (app.count("--test")) {
+        Dataset test = Dataset::from_csv(test_csv, text_col, label_col, train.label_names);
         auto best = Predictor::from_pretrained(args.output_dir + "/best");
         EvalReport r = evaluate(best, test, "test");
         std::printf("\n***** Test metrics (best checkpoint, %zu documents, %zu windows, %s aggregation) *****\n",

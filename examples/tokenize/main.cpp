@@ -6,43 +6,40 @@
 // ([CLS] ... [SEP]), or with --max-length {"windows": [[...], ...]} (sliding windows of at
 // most L ids overlapping by S content tokens; stride defaults to 128). Blank lines are
 // skipped. A line that is not valid JSON, or has no "text" string, is an error naming the
-// line number: exit status 2. Bad options: exit status 1.
-#include <cstdlib>
+// line number: exit status 2. Bad options: exit status 1 (examples/common/cli.hpp).
 #include <iostream>
+#include <optional>
 #include <string>
 
-#include "rgrid/io/json.hpp"
+#include "common/cli.hpp"
+#include "rgrid/core/json.hpp"
 #include "rgrid/text/bert_tokenizer.hpp"
 #include "rgrid/text/sliding_window.hpp"
 
 namespace {
-
-int usage(const std::string& why) {
-    std::cerr << "rgrid-tokenize: " << why << "\n"
-              << "usage: rgrid-tokenize --vocab FILE [--cased] [--max-length L --stride S] < in.jsonl\n";
-    return 1;
-}
 
 bool blank(const std::string& s) { return s.find_first_not_of(" \t\r") == std::string::npos; }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    CLI::App app{"BERT token ids for JSON lines {\"text\": ...} on stdin, one {\"ids\": [...]} (or with --max-length "
+                 "{\"windows\": [[...], ...]}) line per input line on stdout.",
+                 "rgrid-tokenize"};
+    rgrid::cli::conventions(app);
     std::string vocab;
     bool cased = false;
     rgrid::SlidingWindow window;
-    bool windows = false;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-        if (a == "--vocab") vocab = value();
-        else if (a == "--cased") cased = true;
-        else if (a == "--max-length") windows = true, window.max_length = std::strtoul(value().c_str(), nullptr, 10);
-        else if (a == "--stride") window.stride = std::strtoul(value().c_str(), nullptr, 10);
-        else if (a == "--help" || a == "-h") return usage("BERT token ids for JSON lines {\"text\": ...}"), 0;
-        else return usage("unknown option '" + a + "'");
-    }
-    if (vocab.empty()) return usage("--vocab FILE is required");
+    std::optional<std::size_t> max_length;  // set: windows instead of one id list per text
+    app.add_option("--vocab", vocab, "WordPiece vocab.txt")->required()->type_name("FILE");
+    app.add_flag("--cased", cased, "keep case and accents (for cased vocabularies)");
+    app.add_option("--max-length", max_length, "cut each text into sliding windows of at most this many ids")
+        ->check(rgrid::cli::count(3, 512));
+    app.add_option("--stride", window.stride, "overlap of consecutive windows, in tokens")
+        ->check(rgrid::cli::count());
+    if (auto status = rgrid::cli::parse(app, argc, argv, /*usage_status=*/1)) return *status;  // 2: a bad line
+    const bool windows = max_length.has_value();
+    if (windows) window.max_length = *max_length;
     try {
         if (windows) window.validate();
         const auto tok = rgrid::BertTokenizer::from_file(vocab, /*do_lower_case=*/!cased);

@@ -9,7 +9,6 @@
 #include "rgrid/core/error.hpp"
 #include "rgrid/core/json.hpp"
 #include "rgrid/core/parallel.hpp"
-#include "rgrid/core/parse.hpp"
 #include "rgrid/core/rng.hpp"
 #include "rgrid/core/tensor.hpp"
 

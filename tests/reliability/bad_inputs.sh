@@ -78,6 +78,12 @@ mk_ckpt big_vocab && cp "$vocab_full" big_vocab/vocab.txt  # 30,522 tokens for a
 mk_ckpt no_weights && rm no_weights/model.safetensors
 mk_ckpt weights_dir && rm weights_dir/model.safetensors && mkdir weights_dir/model.safetensors
 
+# predictions that must survive a refused --output (issue 14, item 8)
+cp val.csv keep.csv && cp val.csv keep_orig.csv
+ln -sf keep.csv keep_link.csv
+ln -f keep.csv keep_hardlink.csv
+mkfifo a_fifo 2>/dev/null || true
+
 # the training options every rgrid-finetune case shares
 ft=(--epochs 1 --batch-size 8 --max-length 32 --stride 8 --vocab vocab.txt)
 
@@ -85,7 +91,7 @@ ft=(--epochs 1 --batch-size 8 --max-length 32 --stride 8 --vocab vocab.txt)
 expect_error tokenize_missing_vocab "missing_vocab.txt" -- rgrid-tokenize --vocab missing_vocab.txt
 expect_error tokenize_vocab_is_dir "a_directory" -- rgrid-tokenize --vocab a_directory
 STDIN_FILE=bad.jsonl expect_error tokenize_bad_json_line "line 2" -- rgrid-tokenize --vocab vocab.txt
-STDIN_FILE=good.jsonl expect_error tokenize_max_length "max_length" -- rgrid-tokenize --vocab vocab.txt --max-length 600
+STDIN_FILE=good.jsonl expect_error tokenize_max_length "--max-length" -- rgrid-tokenize --vocab vocab.txt --max-length 600
 expect_error tokenize_empty_vocab "empty.csv" -- rgrid-tokenize --vocab empty.csv
 
 # ---- rgrid-eda --------------------------------------------------------------------------
@@ -145,7 +151,7 @@ expect_error finetune_missing_vocab "missing_vocab.txt" -- rgrid-finetune --trai
 absent ft6
 expect_error finetune_bad_preset "huge" -- rgrid-finetune --train train.csv --val val.csv --out ft7 --preset huge "${ft[@]}"
 absent ft7
-expect_error finetune_max_length "max_length" -- rgrid-finetune --train train.csv --val val.csv --out ft8 --preset tiny --max-length 600 --vocab vocab.txt
+expect_error finetune_max_length "--max-length" -- rgrid-finetune --train train.csv --val val.csv --out ft8 --preset tiny --max-length 600 --vocab vocab.txt
 absent ft8
 expect_error finetune_bad_number "--epochs" -- rgrid-finetune --train train.csv --val val.csv --out ft9 --preset tiny --epochs many
 absent ft9
@@ -174,7 +180,7 @@ absent pred2.csv
 expect_error predict_output_unwritable "plain_file" -- rgrid-predict --model $ckpt --input val.csv --output plain_file/pred.csv
 expect_error predict_unknown_label "eggs" -- rgrid-predict --model $ckpt --input val_unknown_label.csv --output pred3.csv
 absent pred3.csv
-expect_error predict_max_length "max_length" -- rgrid-predict --model $ckpt --text hello --max-length 600
+expect_error predict_max_length "--max-length" -- rgrid-predict --model $ckpt --text hello --max-length 600
 expect_error predict_bad_number "--stride" -- rgrid-predict --model $ckpt --text hello --stride eight
 
 # ---- rgrid-serve ----------------------------------------------------------------------
@@ -183,6 +189,64 @@ expect_error serve_truncated_weights "model.safetensors" -- rgrid-serve --model 
 expect_error serve_vocab_mismatch "vocab" -- rgrid-serve --model big_vocab --port 0
 expect_error serve_bad_port "--port" -- rgrid-serve --model $ckpt --port 70000
 expect_error serve_port_not_a_number "--port" -- rgrid-serve --model $ckpt --port http
+
+# ---- command lines (issue 14, items 7 and 8): every program, through CLI11 ---------------
+# An unknown option is an error even when a value follows it (--epoch 1 used to train 3 epochs).
+expect_error finetune_unknown_option "--epoch" -- rgrid-finetune --train train.csv --val val.csv --out ft15 --preset tiny "${ft[@]}" --epoch 1
+absent ft15
+expect_error predict_unknown_option "--modle" -- rgrid-predict --modle $ckpt --model $ckpt --text hello
+expect_error eda_unknown_option "--inptu" -- rgrid-eda --inptu train.csv --input train.csv --out eda9
+absent eda9
+expect_error split_unknown_option "--sed" -- rgrid-split --input train.csv --out split7 --sed 3
+absent split7
+expect_error serve_unknown_option "--prot" -- rgrid-serve --model $ckpt --prot 0
+expect_error tokenize_unknown_option "--lowercase" -- rgrid-tokenize --vocab vocab.txt --lowercase
+expect_error toy_unknown_option "--steps" -- rgrid-toy --steps 10
+expect_error toy_bad_number "steps" -- rgrid-toy ten
+# A missing value says so, naming the option; a bad one names it too.
+expect_error finetune_missing_value "--epochs needs a value" -- rgrid-finetune --train train.csv --val val.csv --out ft16 --preset tiny --epochs
+absent ft16
+expect_error predict_missing_value "--model needs a value" -- rgrid-predict --text hello --model
+expect_error finetune_threads_range "--threads" -- rgrid-finetune --train train.csv --val val.csv --out ft17 --preset tiny "${ft[@]}" --threads 100000
+absent ft17
+expect_error predict_threads_range "--threads" -- rgrid-predict --model $ckpt --text hello --threads 100000
+expect_error serve_threads_range "--compute-threads" -- rgrid-serve --model $ckpt --port 0 --compute-threads 100000
+expect_error finetune_negative_seed "--seed" -- rgrid-finetune --train train.csv --val val.csv --out ft18 --preset tiny "${ft[@]}" --seed -1
+absent ft18
+expect_error finetune_init_and_preset "--init" -- rgrid-finetune --train train.csv --val val.csv --out ft19 --preset tiny --init $ckpt "${ft[@]}"
+absent ft19
+expect_error finetune_no_model "--preset" -- rgrid-finetune --train train.csv --val val.csv --out ft20 "${ft[@]}"
+absent ft20
+
+# rgrid-predict: no text, no rows, and never an --output it must not replace.
+expect_error predict_empty_text "--text" -- rgrid-predict --model $ckpt --text ""
+expect_error predict_blank_text "--text" -- rgrid-predict --model $ckpt --text "   "
+expect_error predict_header_only "header_only.csv" -- rgrid-predict --model $ckpt --input header_only.csv --output pred4.csv
+absent pred4.csv
+expect_error predict_output_is_input "--input" -- rgrid-predict --model $ckpt --input keep.csv --output ./keep.csv
+expect_error predict_output_hardlink_of_input "--input" -- rgrid-predict --model $ckpt --input keep.csv --output keep_hardlink.csv
+expect_error predict_output_symlink "symbolic link" -- rgrid-predict --model $ckpt --input val.csv --output keep_link.csv
+expect_error predict_output_directory "not a regular file" -- rgrid-predict --model $ckpt --input val.csv --output a_directory
+expect_error predict_output_device "not a regular file" -- rgrid-predict --model $ckpt --input val.csv --output /dev/full
+if [[ -p a_fifo ]]; then
+  expect_error predict_output_fifo "not a regular file" -- rgrid-predict --model $ckpt --input val.csv --output a_fifo
+fi
+case_name=predict_output_kept
+cmp -s keep.csv keep_orig.csv || fail "keep.csv was changed by a refused --output"
+[[ -L keep_link.csv && -c /dev/full && -p a_fifo || ! -e a_fifo ]] || fail "a refused --output was replaced"
+expect_error predict_output_needs_input "--output" -- rgrid-predict --model $ckpt --text hello --output pred5.csv
+absent pred5.csv
+
+# rgrid-finetune --resume: a directory with a training state (the run's output directory or its
+# last/), the model size it started with.
+expect_error finetune_resume_missing "no_such_run" -- rgrid-finetune --train train.csv --val val.csv --out ft21 --resume no_such_run "${ft[@]}"
+absent ft21
+expect_error finetune_resume_best "training_state" -- rgrid-finetune --train train.csv --val val.csv --out ft22 --resume model/best "${ft[@]}"
+absent ft22
+expect_error finetune_resume_other_preset "--preset small" -- rgrid-finetune --train train.csv --val val.csv --out ft23 --resume model --preset small "${ft[@]}"
+absent ft23
+expect_error finetune_resume_other_init "hidden_size" -- rgrid-finetune --train train.csv --val val.csv --out ft24 --resume model/last --init wrong_config "${ft[@]}"
+absent ft24
 
 echo "bad-input catalogue: $cases cases, $failed problems, $skipped skipped"
 [[ $failed -eq 0 ]]

@@ -22,7 +22,7 @@
 #include "rgrid/core/rng.hpp"
 #include "rgrid/data/clean.hpp"
 #include "rgrid/data/dataset.hpp"
-#include "rgrid/io/json.hpp"
+#include "rgrid/core/json.hpp"
 
 namespace rgrid {
 

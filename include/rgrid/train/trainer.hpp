@@ -133,7 +133,7 @@ public:
         std::filesystem::remove_all(staging);  // leftovers of a save that was killed
         objective_->save(staging);
         if (with_state) save_training_state(staging + "/training_state.safetensors", objective_->model(),
-                                            *optimizer_, state_, dropout_rng_);
+                                            *optimizer_, state_, dropout_rng_, &args_);
         replace_directory_atomic(staging, dir);
     }
 
