@@ -12,8 +12,8 @@
 #   defaults   the quick recipe of ./run.sh: 2 epochs, batch 16, lr 1e-4, warmup 0.1, weight decay
 #              0.01, 128-token windows with stride 32, 1 window per training document (every window
 #              for validation and test), mean of window logits, seed 42, 2 threads, 5 groups
-#   --quick    a subset so that a run fits a short session: every 3rd training and validation document
-#              (stratified: the split files are sorted by label), every 2nd test document,
+#   --quick    a subset so that a run fits a short session: every 4th document of the training,
+#              validation and test parts (stratified: the split files are sorted by label),
 #              1 epoch (an explicit --epochs wins)
 #   --policies OMP_WAIT_POLICY settings tried for PyTorch (default: PASSIVE only; with several,
 #              each gets a 12-step probe and the faster one runs the comparison)
@@ -83,7 +83,7 @@ if [ "$quick" = 1 ]; then
 import csv, sys
 csv.field_size_limit(sys.maxsize)
 d = sys.argv[1]
-for name, every in (("train", 3), ("val", 3), ("test", 2)):
+for name, every in (("train", 4), ("val", 4), ("test", 4)):
     with open(f"{d}/{name}.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     keep = [rows[0]] + rows[1::every]

@@ -198,7 +198,7 @@ def main():
         per_device_eval_batch_size=a.eval_batch_size, learning_rate=a.lr, warmup_steps=a.warmup_ratio,
         weight_decay=a.weight_decay, lr_scheduler_type="linear", max_grad_norm=1.0, seed=a.seed,
         eval_strategy="epoch", save_strategy="epoch", save_total_limit=1, load_best_model_at_end=True,
-        metric_for_best_model="f1", greater_is_better=True, logging_steps=50, report_to="none",
+        metric_for_best_model="f1", greater_is_better=True, logging_strategy="epoch", report_to="none",
         use_cpu=True, dataloader_num_workers=0, train_sampling_strategy="group_by_length",
         disable_tqdm=True)
     if a.max_steps:
@@ -233,6 +233,7 @@ def main():
                   f"{rec['eval_macro_f1']:.6f}", flush=True)
 
     t1 = time.perf_counter()
+    trainer.compute_metrics = None  # the validation metrics; the test documents are aggregated below
     pred = trainer.predict(WindowDataset(te_items))
     logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
     test = doc_metrics(aggregate(logits, te_docs, len(te_l), a.aggregation), np.array(te_l), k)
