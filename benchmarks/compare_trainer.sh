@@ -7,7 +7,7 @@
 #   benchmarks/compare_trainer.sh [--quick] [--labels groups|binary] [--threads N] [--out DIR]
 #       [--epochs N] [--batch-size N] [--lr X] [--warmup-ratio X] [--weight-decay X]
 #       [--max-length L] [--stride S] [--max-windows N] [--aggregation mean|max|vote]
-#       [--class-weights] [--seed N] [--policies PASSIVE,default] [--build DIR]
+#       [--class-weights] [--seed N] [--policies PASSIVE,default] [--build DIR] [--reuse-rgrid]
 #
 #   defaults   the quick recipe of ./run.sh: 2 epochs, batch 16, lr 1e-4, warmup 0.1, weight decay
 #              0.01, 128-token windows with stride 32, 1 window per training document (every window
@@ -17,6 +17,7 @@
 #              1 epoch (an explicit --epochs wins)
 #   --policies OMP_WAIT_POLICY settings tried for PyTorch (default: PASSIVE only; with several,
 #              each gets a 12-step probe and the faster one runs the comparison)
+#   --reuse-rgrid  keep the rgrid run already in --out (same recipe) and run only the HF side
 #   --out      default runs/compare-trainer[-quick]: compare_trainer.md, compare_trainer.json, the
 #              logs (rgrid.log, hf.log) and both runs' outputs (rgrid/, hf/)
 #
@@ -32,7 +33,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-quick=0 labels=groups threads=2 out="" build="$ROOT/build" policies=PASSIVE cw=0
+reuse=0 quick=0 labels=groups threads=2 out="" build="$ROOT/build" policies=PASSIVE cw=0
 epochs="" bs=16 lr=1e-4 warmup=0.1 wd=0.01 maxlen=128 stride=32 maxwin=1 agg=mean seed=42
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -53,6 +54,7 @@ while [ $# -gt 0 ]; do
     --aggregation) agg="$2"; shift ;;
     --seed) seed="$2"; shift ;;
     --class-weights) cw=1 ;;
+    --reuse-rgrid) reuse=1 ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "compare_trainer.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -122,10 +124,15 @@ if [ "${#plist[@]}" -gt 1 ]; then
   rm -rf "$out/probe"
 fi
 
-log "rgrid: rgrid-finetune --init $MODEL -> $out/rgrid (log $out/rgrid.log)"
-rm -rf "$out/rgrid" "$out/hf"
-/usr/bin/time -v -o "$out/rgrid.time" "$build/bin/rgrid-finetune" --train "$TRAIN" --val "$VAL" --test "$TEST" \
-  --out "$out/rgrid" --init "$MODEL" "${recipe[@]}" > "$out/rgrid.log" 2>&1
+rm -rf "$out/hf"
+if [ "$reuse" = 1 ] && [ -f "$out/rgrid/metrics.jsonl" ] && [ -f "$out/rgrid.time" ]; then
+  log "rgrid: reusing the run in $out/rgrid (--reuse-rgrid)"
+else
+  log "rgrid: rgrid-finetune --init $MODEL -> $out/rgrid (log $out/rgrid.log)"
+  rm -rf "$out/rgrid"
+  /usr/bin/time -v -o "$out/rgrid.time" "$build/bin/rgrid-finetune" --train "$TRAIN" --val "$VAL" --test "$TEST" \
+    --out "$out/rgrid" --init "$MODEL" "${recipe[@]}" > "$out/rgrid.log" 2>&1
+fi
 log "hf: benchmarks/peers/hf_trainer.py (OMP_WAIT_POLICY=$policy) -> $out/hf (log $out/hf.log)"
 if [ "$policy" = default ]; then envp=(env -u OMP_WAIT_POLICY); else envp=(env OMP_WAIT_POLICY="$policy"); fi
 "${envp[@]}" /usr/bin/time -v -o "$out/hf.time" "$PY" benchmarks/peers/hf_trainer.py --model "$MODEL" \

@@ -113,6 +113,15 @@ def doc_metrics(doc_scores, y, k):
             "macro_f1": float(f1.mean()), "per_class_recall": rec.tolist(), "confusion": cm.tolist()}
 
 
+class WindowTrainer(Trainer):
+    """Trainer whose evaluation keeps the windows in order: with train_sampling_strategy
+    "group_by_length", transformers also length-groups (reorders) the evaluation batches, which
+    would break the window -> document mapping used for aggregation."""
+
+    def _get_eval_sampler(self, eval_dataset):
+        return torch.utils.data.SequentialSampler(eval_dataset)
+
+
 class EpochTimer(TrainerCallback):
     """Wall time of each epoch's training steps (from on_epoch_begin to on_epoch_end, evaluation excluded)."""
 
@@ -205,9 +214,9 @@ def main():
         kw.update(max_steps=a.max_steps, eval_strategy="no", save_strategy="no", load_best_model_at_end=False)
     targs = TrainingArguments(**kw)
     timer = EpochTimer()
-    trainer = Trainer(model=model, args=targs, train_dataset=WindowDataset(tr_items),
-                      eval_dataset=WindowDataset(va_items), data_collator=DataCollatorWithPadding(tok),
-                      compute_metrics=compute_metrics, compute_loss_func=loss_fn, callbacks=[timer])
+    trainer = WindowTrainer(model=model, args=targs, train_dataset=WindowDataset(tr_items),
+                            eval_dataset=WindowDataset(va_items), data_collator=DataCollatorWithPadding(tok),
+                            compute_metrics=compute_metrics, compute_loss_func=loss_fn, callbacks=[timer])
     t0 = time.perf_counter()
     out = trainer.train()
     train_runtime = time.perf_counter() - t0
