@@ -58,13 +58,14 @@ if [ -n "$from_raw" ]; then  # re-summarize earlier measurements, measure nothin
   install=0
 fi
 [ -n "$from_raw" ] || : > "$raw"
-PY=/usr/bin/python3  # Debian's interpreter, the one with python3-torch
+PY="$root/.venv/bin/python"  # the project venv (scripts/setup-python.sh): torch 2.13 + transformers
 log() { echo "compare: $*" >&2; }
 
 measure() {
 # ---- 1. peers -------------------------------------------------------------------------
 if [ "$install" = 1 ]; then
   "$root/scripts/install-deps.sh"
+  PY="$("$root/scripts/setup-python.sh" | tail -n 1)"
   (cd "$here/peers" && npm ci --ignore-scripts --no-audit --no-fund >&2)
 fi
 

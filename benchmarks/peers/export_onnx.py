@@ -1,10 +1,10 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Exports the PyTorch reference BertForSequenceClassification (tests/golden/make_bert_parity.py,
 with HF init, via torch_bert.py) to ONNX for
 the ONNX Runtime peer (ort_bert.js).
 
-torch.onnx.export in Debian's python3-torch 1.13 serializes the graph in C++ and does not
-need the `onnx` Python package (which Debian does not ship for this torch); the exported
+torch.onnx.export(dynamo=False), the TorchScript exporter of the venv's torch 2.13, serializes
+the graph in C++ and does not need the `onnx` Python package; the exported
 file is checked by loading it in onnxruntime-node, and ort_bert.js compares its logits with
 the ones this script stores next to the model (<out>.check.json).
 
@@ -12,7 +12,7 @@ Inputs input_ids, token_type_ids, attention_mask are int64 (B, T) with dynamic B
 the output is logits (B, K). Weights are random (HF init, seed 0): speed does not depend
 on their values.
 
-  /usr/bin/python3 benchmarks/peers/export_onnx.py --preset base --out build-perf/peers/bert-base.onnx
+  .venv/bin/python benchmarks/peers/export_onnx.py --preset base --out build-perf/peers/bert-base.onnx
 """
 import argparse
 import json
@@ -45,7 +45,7 @@ def main():
                           output_names=["logits"],
                           dynamic_axes={"input_ids": dyn, "token_type_ids": dyn, "attention_mask": dyn,
                                         "logits": {0: "batch"}},
-                          do_constant_folding=True)
+                          do_constant_folding=True, dynamo=False)
         logits = model(ids, tt, mask)
     check = dict(preset=args.preset, shape=[b, t], input_ids=ids.flatten().tolist(),
                  token_type_ids=tt.flatten().tolist(), attention_mask=mask.flatten().tolist(),

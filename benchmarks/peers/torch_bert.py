@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """PyTorch peer for rgrid's BERT benchmarks (issue 9).
 
 The plain-PyTorch BertForSequenceClassification of the parity tests
@@ -11,11 +11,11 @@ HF initialization, doing the same work rgrid's benchmarks/bench_bert.cpp measure
   rss    peak resident set size (ru_maxrss) of a process that runs fine-tuning steps
          (every case also reports its process's peak, so a train case gives the same figure)
 
-Each result is one JSON line on stdout. Run with Debian's interpreter (/usr/bin/python3,
-python3-torch 1.13); the python3 on PATH may lack torch.
+Each result is one JSON line on stdout. Run with the project venv's
+interpreter (scripts/setup-python.sh: torch 2.13, transformers).
 
-  /usr/bin/python3 benchmarks/peers/torch_bert.py --case train --preset base --batch 8 --seq 128
-  /usr/bin/python3 benchmarks/peers/torch_bert.py --suite quick --policies default,PASSIVE
+  .venv/bin/python benchmarks/peers/torch_bert.py --case train --preset base --batch 8 --seq 128
+  .venv/bin/python benchmarks/peers/torch_bert.py --suite quick --policies default,PASSIVE
 
 OMP_WAIT_POLICY is read once when libgomp starts, so each policy runs in its own child
 process; --policies lists the ones to try and every result line names its policy
@@ -34,12 +34,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-# The model is the parity tests' PyTorch reference (transformers' modeling_bert.py
-# re-implemented in plain torch, HF parameter names), so the peer runs exactly the
-# architecture rgrid is proved equal to.
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "tests", "golden"))
-import make_bert_parity as ref  # noqa: E402
+# The model is transformers' own BertForSequenceClassification (the project venv: torch 2.13,
+# transformers 5.24; tests/golden/make_bert_parity.py proves rgrid equal to it), with
+# transformers' default attention implementation: the strongest choice a user gets.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from transformers import BertConfig, BertForSequenceClassification  # noqa: E402
 
 PRESETS = {
     # name: (num_hidden_layers, hidden_size, num_attention_heads, intermediate_size), as BertConfig::preset
@@ -54,7 +53,7 @@ PRESETS = {
 def bert_config(preset):
     """HF defaults (vocab 30522, 512 positions, dropout 0.1, 2 labels) with the preset's sizes."""
     layers, hidden, heads, inter = PRESETS[preset]
-    return ref.Config(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+    return BertConfig(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
                       intermediate_size=inter)
 
 
@@ -71,10 +70,21 @@ def init_weights(m, std):  # BertPreTrainedModel._init_weights
         m.bias.data.zero_()
 
 
+class Logits(nn.Module):
+    """transformers' model called as model(ids, token_type_ids, mask) -> logits (B, K)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids, tt, mask):
+        return self.model(input_ids=ids, token_type_ids=tt, attention_mask=mask).logits
+
+
 def make_model(c):
-    model = ref.BertForSequenceClassification(c)
+    model = BertForSequenceClassification(c)
     model.apply(lambda m: init_weights(m, c.initializer_range))
-    return model
+    return Logits(model)
 
 
 def decay_groups(model, weight_decay):  # HF Trainer: no decay on biases and LayerNorm weights
