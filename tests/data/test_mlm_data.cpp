@@ -11,26 +11,19 @@
 #include <string>
 #include <vector>
 
+#include "common/error_of.hpp"
 #include "rgrid/data/mlm_collator.hpp"
 #include "rgrid/data/text_blocks.hpp"
 #include "rgrid/data/text_corpus.hpp"
 
 using namespace rgrid;
+using rgrid::test::error_of;
 
 namespace {
 
 const BertTokenizer& tok() {
     static BertTokenizer t = BertTokenizer::from_file(RGRID_SOURCE_DIR "/examples/assets/bert-base-uncased-vocab.txt");
     return t;
-}
-
-std::string error_of(auto&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "no error";
 }
 
 // B rows of [CLS] + random word ids (some [UNK]/[MASK]/[SEP] inside) + [SEP], padded to T.
