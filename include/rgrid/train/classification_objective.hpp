@@ -35,7 +35,7 @@ public:
 
     /// `val` may be empty when `args.evaluate_each_epoch` is false. Labels of both sets must be
     /// among the model's id2label (checked here, naming the label).
-    /// `vocab_path` names the tokenizer's vocab.txt (checkpoints are written from the tokenizer in memory).
+    /// `vocab_path` is no longer read: checkpoints are written from the tokenizer in memory.
     ClassificationObjective(std::shared_ptr<Model> model, std::shared_ptr<const BertTokenizer> tokenizer,
                             std::string vocab_path, const TrainingArguments& args, const Dataset& train,
                             const Dataset& val)

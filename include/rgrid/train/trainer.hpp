@@ -54,7 +54,7 @@ public:
 
     /// Sequence classification (ClassificationObjective): `val` may be empty when
     /// `args.evaluate_each_epoch` is false; labels of both sets must be among the model's
-    /// id2label; `vocab_path` is the tokenizer's vocab.txt, copied into every checkpoint.
+    /// id2label; `vocab_path` is no longer read (checkpoints take vocab.txt from the tokenizer in memory).
     Trainer(std::shared_ptr<Model> model, std::shared_ptr<const BertTokenizer> tokenizer, std::string vocab_path,
             TrainingArguments args, const Dataset& train, const Dataset& val)
         : Trainer(std::make_shared<ClassificationObjective>(std::move(model), std::move(tokenizer),
