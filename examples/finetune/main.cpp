@@ -49,7 +49,11 @@ int main(int argc, char** argv) try {
         ->check(cli::real(0, std::numeric_limits<double>::infinity(), /*lo_open=*/true));
     app.add_option("--max-length", args.max_length, "window length incl. [CLS] and [SEP]")->check(cli::count(3, 512));
     app.add_option("--stride", args.stride, "overlap of consecutive windows (< max-length - 2)")->check(cli::count());
-    app.add_option("--max-windows", args.max_windows, "windows per training document, 0 = all (evaluation uses all)")
+    app.add_option("--max-windows", args.max_windows, "windows per training document, 0 = all")
+        ->check(cli::count());
+    app.add_option("--eval-max-windows", args.eval_max_windows,
+                   "windows per validation/test document (the first ones), 0 = all; saved in "
+                   "inference_config.json, so rgrid-predict and rgrid-serve use it too")
         ->check(cli::count());
     app.add_option("--aggregation", aggregation, "window logits -> document (vote: ties go to the lowest label id)")
         ->check(CLI::IsMember({"mean", "max", "vote"}));
