@@ -44,6 +44,17 @@ head -1 "$W/pred.csv" | grep -q "text,label,prediction,prob_food,prob_sports"
 [ "$(wc -l < "$W/pred.csv")" -ge 17 ]
 grep -q "accuracy" "$W/predict.err"
 
+# --eval-max-windows caps the validation/test windows (first ones) and is saved for prediction
+"$FT" --train "$W/train.csv" --val "$W/val.csv" --test "$W/test.csv" --out "$W/run-ev1" --preset tiny --epochs 1 \
+  --max-length 32 --stride 8 --batch-size 8 --lr 1e-3 --threads 2 --eval-max-windows 1 > "$W/finetune-ev1.log"
+grep -q "Windows: .*, 16 validation" "$W/finetune-ev1.log" || { cat "$W/finetune-ev1.log"; exit 1; }
+grep -q "16 documents, 16 windows" "$W/finetune-ev1.log"
+grep -q '"max_windows": 1' "$W/run-ev1/best/inference_config.json"
+"$PR" --model "$W/run-ev1/best" --input "$W/test.csv" --output "$W/pred-ev1.csv" 2> "$W/predict-ev1.err"
+grep -q "16 documents -> 16 windows" "$W/predict-ev1.err" || { cat "$W/predict-ev1.err"; exit 1; }
+"$PR" --model "$W/run-ev1/best" --input "$W/test.csv" --output "$W/pred-ev1-all.csv" --max-windows 0 2> "$W/predict-ev1.err"
+! grep -q "16 documents -> 16 windows" "$W/predict-ev1.err"  # --max-windows overrides the saved cap
+
 # --resume accepts the run's output directory (continuing from its last/) and lists the
 # settings that differ from the run's: here one more epoch and another logging interval.
 "$FT" --train "$W/train.csv" --val "$W/val.csv" --out "$W/run" --preset tiny --epochs 2 --resume "$W/run" \
@@ -62,7 +73,7 @@ for prog in "$FT" "$PR"; do
 done
 "$FT" --help > "$W/help.out"
 for opt in --train --val --test --out --init --preset --resume --epochs --batch-size --lr --max-length --stride \
-           --max-windows --aggregation --seed --threads --class-weights --warmup-ratio --weight-decay --patience \
+           --max-windows --eval-max-windows --aggregation --seed --threads --class-weights --warmup-ratio --weight-decay --patience \
            --logging-steps --vocab --text-col --label-col; do
   grep -q -- "^  $opt " "$W/help.out" || { echo "rgrid-finetune --help does not list $opt"; exit 1; }
 done
