@@ -28,9 +28,9 @@ const std::string kVocab = std::string(RGRID_SOURCE_DIR) + "/examples/assets/ber
 /// A tiny random BERT (2 layers, hidden 32) saved as an HF checkpoint, with 32-token windows
 /// (stride 8) so that a few hundred words already need many windows. A larger init range than
 /// BERT's 0.02 spreads the logits, so different texts get different labels.
-void save_tiny_model(const std::string& dir) {
+void save_tiny_model(const std::string& dir, double initializer_range = 0.5) {
     const BertConfig c = test::tiny_bert_config({"ham", "spam", "phishing"},
-                                                {.layers = 2, .max_positions = 512, .initializer_range = 0.5});
+                                                {.layers = 2, .max_positions = 512, .initializer_range = initializer_range});
     Rng rng(1234);
     BertForSequenceClassification<float> model(c, rng);
     save_pretrained(model, dir, kVocab);
@@ -429,11 +429,11 @@ struct OwnApp {
     std::ostringstream log;
     std::unique_ptr<App> app;
     int port = 0;
-    explicit OwnApp(serve::AppOptions opt, const std::string& name) {
+    explicit OwnApp(serve::AppOptions opt, const std::string& name, double initializer_range = 0.5) {
         dir = (std::filesystem::path(::testing::TempDir()) / ("rgrid_serve_" + name + "." + std::to_string(::getpid())))
                   .string();
         std::filesystem::remove_all(dir);
-        save_tiny_model(dir);
+        save_tiny_model(dir, initializer_range);
         predictor = std::make_shared<const Predictor>(Predictor::from_pretrained(dir));
         app = std::make_unique<App>(predictor, log, opt);
         port = app->start();
@@ -624,6 +624,104 @@ TEST_F(Serve, ListenBacklogIsNot5) {
     EXPECT_EQ(state, "LISTEN");
     EXPECT_GT(std::stoi(sendq), 5) << line;  // 1024, or less if net.core.somaxconn caps it
     EXPECT_LE(std::stoi(sendq), 1024) << line;
+}
+
+// ---- Dynamic batching ---------------------------------------------------------------
+
+/// 8 concurrent clients × 12 requests over texts of 1 to 16 windows; every answer must equal
+/// the text predicted alone. Returns the largest probability difference seen.
+double concurrent_answers_equal_alone(const OwnApp& a, double tol) {
+    std::vector<std::string> texts;
+    for (std::size_t i = 0; i < 11; ++i) texts.push_back(words(3 + 11 * i, i));  // 1 to 6 windows
+    texts.push_back(words(300, 99));                                             // 16 windows
+    std::vector<Prediction> want;
+    for (const auto& t : texts) want.push_back(a.predictor->predict(t));
+    EXPECT_GT(want.back().windows, 8u);
+    const auto& labels = a.predictor->labels();
+    std::vector<double> worst(8, 0.0);
+    std::vector<std::size_t> ok(8, 0);
+    std::vector<std::string> failure(8);
+    std::vector<std::thread> pool;
+    for (std::size_t t = 0; t < 8; ++t)
+        pool.emplace_back([&, t] {
+            auto c = a.client();
+            for (std::size_t r = 0; r < 12; ++r) {
+                const std::size_t i = (t * 5 + r) % texts.size();
+                auto res = c.Post("/predict", json{{"text", texts[i]}}.dump(), "application/json");
+                if (!res || res->status != 200) {
+                    failure[t] = res ? res->body : httplib::to_string(res.error());
+                    continue;
+                }
+                const json b = json::parse(res->body);
+                bool good = b.at("label") == want[i].label && b.at("windows") == want[i].windows;
+                for (std::size_t k = 0; k < labels.size(); ++k) {
+                    const double d = std::abs(b.at("probabilities").at(labels[k]).get<double>() - want[i].probabilities[k]);
+                    worst[t] = std::max(worst[t], d);
+                    good = good && d <= tol;
+                }
+                if (good) ++ok[t];
+                else if (failure[t].empty()) failure[t] = "text " + std::to_string(i) + ": " + res->body;
+            }
+        });
+    for (auto& th : pool) th.join();
+    for (std::size_t t = 0; t < 8; ++t) EXPECT_EQ(ok[t], 12u) << "client " << t << ": " << failure[t];
+    return *std::max_element(worst.begin(), worst.end());
+}
+
+TEST(ServeBatching, EqualsUnbatched) {
+    // BERT's own initializer range (0.02): logits of the size a trained model has early on.
+    // 50 ms of waiting and batches of 8 windows: concurrent requests share batches and the
+    // 16-window text is spread over at least two.
+    OwnApp a({.threads = 16, .max_batch = 8, .max_wait = std::chrono::milliseconds(50)}, "batch", 0.02);
+    const double worst = concurrent_answers_equal_alone(a, 1e-6);
+    const serve::BatchStats st = a.app->batch_stats();
+    EXPECT_GT(st.mixed, 0u) << "no batch held windows of two requests";
+    EXPECT_LE(st.max_seen, 8u);
+    EXPECT_GT(st.batches, 0u);
+    std::cout << "batched: " << st.batches << " batches, " << st.windows << " windows, " << st.mixed
+              << " mixed, largest " << st.max_seen << "; max |Δp| vs alone " << worst << "\n";
+    const json info = a.app->info();
+    EXPECT_EQ(info.at("max_batch"), 8);
+    EXPECT_EQ(info.at("max_wait_ms"), 50);
+    EXPECT_EQ(info.at("batching"), true);
+    EXPECT_EQ(info.at("batches").at("largest"), st.max_seen);
+}
+
+TEST(ServeBatching, OffWithMaxBatch1) {
+    OwnApp a({.threads = 8, .max_batch = 1}, "nobatch", 0.02);
+    concurrent_answers_equal_alone(a, 1e-6);
+    EXPECT_EQ(a.app->batch_stats().batches, 0u);
+    const json info = a.app->info();
+    EXPECT_EQ(info.at("batching"), false);
+    EXPECT_EQ(info.at("max_batch"), 1);
+    EXPECT_FALSE(info.contains("batches"));
+}
+
+TEST(ServeBatching, ListsAndMixedRequestsKeepTheirOwnResults) {
+    // A {"texts": [...]} list and single texts in flight together; each gets its own rows.
+    OwnApp a({.threads = 8, .max_batch = 5, .max_wait = std::chrono::milliseconds(20)}, "lists", 0.02);
+    std::vector<std::string> texts;
+    for (std::size_t i = 0; i < 6; ++i) texts.push_back(words(10 + 30 * i, 40 + i));
+    const auto want = a.predictor->predict(texts);
+    std::vector<std::thread> pool;
+    std::atomic<int> good{0};
+    for (int t = 0; t < 4; ++t)
+        pool.emplace_back([&, t] {
+            auto c = a.client();
+            for (int r = 0; r < 5; ++r) {
+                auto res = c.Post("/predict", json{{"texts", texts}}.dump(), "application/json");
+                auto one = c.Post("/predict", json{{"text", texts[(t + r) % 6]}}.dump(), "application/json");
+                if (!res || !one || res->status != 200 || one->status != 200) continue;
+                const json b = json::parse(res->body), o = json::parse(one->body);
+                bool same = b.size() == texts.size() && o.at("label") == want[(t + r) % 6].label;
+                for (std::size_t i = 0; same && i < texts.size(); ++i)
+                    same = b[i].at("label") == want[i].label && b[i].at("windows") == want[i].windows &&
+                           std::abs(b[i].at("probabilities").at("spam").get<double>() - want[i].probabilities[1]) <= 1e-6;
+                good += same;
+            }
+        });
+    for (auto& th : pool) th.join();
+    EXPECT_EQ(good, 20);
 }
 
 // Writes the tiny model where the browser test and the load benchmark expect it; runs only
