@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -252,6 +253,65 @@ TEST_F(Serve, LongTextIsWindowed) {
     expect_matches(body, want);
 }
 
+/// Characters (code points) in the first `bytes` bytes of UTF-8 text, counted naively.
+std::size_t code_points(const std::string& s, std::size_t bytes) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < bytes; ++i) n += (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
+    return n;
+}
+
+TEST_F(Serve, ExplainGivesEachWindowsSpanAndLabel) {
+    const std::string text = "Café déjà vu — naïve " + words(200, 11);  // non-ASCII, many 32-token windows
+    auto [status, body] = post(json{{"text", text}, {"explain", true}}.dump());
+    ASSERT_EQ(status, 200) << body.dump();
+    const Prediction want = predictor_->predict(text);
+    expect_matches(body, want);
+    const json& ex = body.at("explain");
+    ASSERT_EQ(ex.size(), want.windows);
+    ASSERT_GT(want.windows, 3u);
+    // Each window's own logits, computed here one window at a time.
+    const WindowedDocs wd = make_windows(predictor_->tokenizer(), {text}, {}, predictor_->options().window);
+    const Encoding enc = predictor_->tokenizer().encode(text, false);
+    const std::size_t m = predictor_->options().window.max_length - 2, stride = predictor_->options().window.stride;
+    const auto& labels = predictor_->labels();
+    std::set<std::string> window_labels;
+    for (std::size_t i = 0; i < ex.size(); ++i) {
+        SCOPED_TRACE("window " + std::to_string(i));
+        const json& w = ex[i];
+        EXPECT_EQ(w.at("window"), i);
+        const std::size_t tb = w.at("tokens")[0], te = w.at("tokens")[1];
+        EXPECT_EQ(tb, i * (m - stride));  // consecutive windows overlap by `stride` tokens
+        EXPECT_EQ(te, std::min(tb + m, enc.ids.size()));
+        EXPECT_EQ(w.at("chars")[0].get<std::size_t>(), code_points(text, enc.offsets[tb].first));
+        EXPECT_EQ(w.at("chars")[1].get<std::size_t>(), code_points(text, enc.offsets[te - 1].second));
+        const Tensor<float> alone = predictor_->window_logits({wd.windows[i]});  // (1, K)
+        const std::vector<float> p = softmax_row(alone.data(), labels.size());
+        const std::size_t best = static_cast<std::size_t>(std::max_element(p.begin(), p.end()) - p.begin());
+        EXPECT_EQ(w.at("label"), labels[best]);
+        EXPECT_NEAR(w.at("probability").get<double>(), p[best], 1e-5);
+        for (std::size_t k = 0; k < labels.size(); ++k)
+            EXPECT_NEAR(w.at("probabilities").at(labels[k]).get<double>(), p[k], 1e-5);
+        window_labels.insert(w.at("label").get<std::string>());
+    }
+    EXPECT_EQ(ex.front().at("chars")[0], 0);
+    EXPECT_EQ(ex.back().at("chars")[1].get<std::size_t>(), code_points(text, text.size()));  // covers the end
+    // A list explains every text; without "explain" there is no such field.
+    auto [s2, list] = post(json{{"texts", {text, "short one"}}, {"explain", true}}.dump());
+    ASSERT_EQ(s2, 200);
+    ASSERT_EQ(list[0].at("explain").size(), ex.size());
+    for (std::size_t i = 0; i < ex.size(); ++i) {  // same spans and labels; probabilities up to batch rounding
+        const json& w = list[0].at("explain")[i];
+        EXPECT_EQ(w.at("chars"), ex[i].at("chars"));
+        EXPECT_EQ(w.at("tokens"), ex[i].at("tokens"));
+        EXPECT_EQ(w.at("label"), ex[i].at("label"));
+        EXPECT_NEAR(w.at("probability").get<double>(), ex[i].at("probability").get<double>(), 1e-5);
+    }
+    EXPECT_EQ(list[1].at("explain").size(), 1u);
+    EXPECT_EQ(list[1].at("explain")[0].at("chars"), (json{0, 9}));
+    auto [s3, plain] = post(json{{"text", text}}.dump());
+    EXPECT_FALSE(plain.contains("explain"));
+}
+
 struct BadCase {
     const char* what;
     std::string body;
@@ -270,6 +330,8 @@ TEST_F(Serve, BadInputIsA4xxNamingTheProblem) {
         {"a bare string", "\"some text\"", 400, "got string"},
         {"missing field", "{}", 400, "missing field \"text\""},
         {"misspelled field", "{\"txt\": \"hello\"}", 400, "unknown field \"txt\""},
+        {"explain not a boolean", "{\"text\": \"a\", \"explain\": \"yes\"}", 400,
+         "field \"explain\" must be true or false, got string"},
         {"both fields", "{\"text\": \"a\", \"texts\": [\"b\"]}", 400, "not both"},
         {"text is a number", "{\"text\": 42}", 400, "field \"text\" must be a string, got number"},
         {"text is null", "{\"text\": null}", 400, "got null"},
