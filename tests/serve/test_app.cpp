@@ -749,6 +749,21 @@ TEST(ServeBatching, EqualsUnbatched) {
     EXPECT_EQ(info.at("batches").at("largest"), st.max_seen);
 }
 
+TEST(ServeBatching, ALoneRequestDoesNotWaitForOthers) {
+    // max_wait 20 s: a partial batch waits only while another request is on its way, so a lone
+    // client is answered at once (well within 10 s even on a loaded machine), not after 20 s.
+    OwnApp a({.threads = 4, .max_batch = 32, .max_wait = std::chrono::seconds(20)}, "lone", 0.02);
+    auto c = a.client();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 3; ++i) {
+        auto res = c.Post("/predict", "{\"text\": \"hello there\"}", "application/json");
+        ASSERT_TRUE(res);
+        EXPECT_EQ(res->status, 200);
+    }
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
+    EXPECT_EQ(a.app->batch_stats().batches, 3u);
+}
+
 TEST(ServeBatching, OffWithMaxBatch1) {
     OwnApp a({.threads = 8, .max_batch = 1}, "nobatch", 0.02);
     concurrent_answers_equal_alone(a, 1e-6);

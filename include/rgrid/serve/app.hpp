@@ -388,9 +388,12 @@ private:
 
     /// The window logits (W, K) of `windows`, batched with other requests' windows or alone;
     /// nullopt when the client went away before they were computed.
-    std::optional<Tensor<float>> logits_of(std::vector<Window> windows) const {
+    std::optional<Tensor<float>> logits_of(std::vector<Window> windows,
+                                           std::optional<DynamicBatcher::Arrival>& arrival) const {
         const int fd = detail::client_state().fd;
-        if (batcher_) return batcher_->run(std::move(windows), [fd] { return detail::client_gone(fd); });
+        if (batcher_)
+            return batcher_->run(std::move(windows), [fd] { return detail::client_gone(fd); },
+                                 arrival ? &*arrival : nullptr);
         // At most max_parallel_predictions model passes at once: several passes on few cores
         // thrash the caches and the BLAS threads (docs/performance.md#serving).
         std::unique_lock<std::mutex> lock(slots_mutex_);
@@ -414,6 +417,8 @@ private:
     }
 
     void predict(const std::string& body, httplib::Response& res) const {
+        std::optional<DynamicBatcher::Arrival> arrival;  // partial batches wait for this request
+        if (batcher_) arrival.emplace(batcher_->arrive());
         detail::PredictRequest pr;
         try {
             pr = detail::parse_predict_request(body);
@@ -421,7 +426,7 @@ private:
             return error(res, e.status, e.message);
         }
         WindowedDocs wd = make_windows(predictor_->tokenizer(), pr.texts, {}, predictor_->options().window);
-        std::optional<Tensor<float>> wl = logits_of(wd.windows);  // (W, K)
+        std::optional<Tensor<float>> wl = logits_of(wd.windows, arrival);  // (W, K)
         if (!wl) {  // nobody is listening; the log line shows it
             detail::client_state().must_close = true;
             return error(res, 499, "client closed the connection before its prediction was computed");
@@ -467,7 +472,7 @@ private:
     std::shared_ptr<const Predictor> predictor_;
     std::ostream& log_;
     AppOptions opt_;
-    std::unique_ptr<DynamicBatcher> batcher_;                // null when max_batch == 1
+    std::unique_ptr<DynamicBatcher> batcher_;  // null when max_batch == 1
     detail::HttpServer server_;
     std::unique_ptr<detail::Connections> connections_;       // from start()
     std::thread thread_;

@@ -4,7 +4,9 @@
 // (all documents of one POST /predict) and blocks; one batcher thread takes windows from the
 // queue in arrival order, up to `max_batch` windows, as soon as that many are waiting or the
 // oldest has waited `max_wait`, whichever comes first, and runs them as one
-// Predictor::window_logits call. A long document's windows may be spread over several batches
+// Predictor::window_logits call. One refinement: a partial batch waits only while another
+// request is on its way (announced with arrive(), still being read or tokenized), so a lone
+// client does not pay max_wait on every request; under load the batch fills meanwhile. A long document's windows may be spread over several batches
 // and share a batch with other requests' windows; each request gets back exactly the logit rows
 // of its own windows, in its own order. The rows equal an unbatched pass within float rounding
 // (other windows in a batch only change the padding; see tests/serve).
@@ -21,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "rgrid/core/error.hpp"
@@ -62,17 +65,48 @@ public:
     DynamicBatcher(const DynamicBatcher&) = delete;
     DynamicBatcher& operator=(const DynamicBatcher&) = delete;
 
+    /// A request on its way: partial batches wait for it (up to max_wait) until it is handed
+    /// to run() or the Arrival is destroyed. Example: `auto a = b.arrive(); ...; b.run(w, gone, &a);`
+    class Arrival {
+    public:
+        explicit Arrival(DynamicBatcher* b) : b_(b) {}
+        Arrival(Arrival&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
+        Arrival& operator=(Arrival&&) = delete;
+        ~Arrival() {
+            if (!b_) return;
+            std::lock_guard<std::mutex> lock(b_->mutex_);
+            release_locked();
+        }
+        void release_locked() {  // under the batcher's mutex
+            if (!b_) return;
+            --b_->arriving_;
+            b_->work_cv_.notify_one();
+            b_ = nullptr;
+        }
+
+    private:
+        DynamicBatcher* b_;
+    };
+    Arrival arrive() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++arriving_;
+        return Arrival(this);
+    }
+
     /// The logits (W, K) of `windows`, row i = windows[i]; blocks until they are computed.
     /// `gone` is asked every few milliseconds while waiting; when it returns true the request
-    /// is dropped and nullopt returned. Rethrows an error of the model pass.
-    std::optional<Tensor<float>> run(std::vector<Window> windows, const std::function<bool()>& gone) {
+    /// is dropped and nullopt returned. Rethrows an error of the model pass. `arrival` (this
+    /// request's announcement, if any) ends when the windows are queued.
+    std::optional<Tensor<float>> run(std::vector<Window> windows, const std::function<bool()>& gone,
+                                     Arrival* arrival = nullptr) {
         const std::size_t k = predictor_->model().config().num_labels();
         auto job = std::make_shared<Job>();
         job->logits = Tensor<float>::from_shape({windows.size(), k});  // (W, K)
-        if (windows.empty()) return job->logits;
         job->windows = std::move(windows);
         job->enqueued = Clock::now();
         std::unique_lock<std::mutex> lock(mutex_);
+        if (arrival) arrival->release_locked();
+        if (job->windows.empty()) return job->logits;
         RGRID_CHECK(!stopping_, "DynamicBatcher::run: the batcher is stopped");
         queue_.push_back(job);
         pending_ += job->windows.size();
@@ -145,9 +179,10 @@ private:
                 work_cv_.wait_for(lock, std::chrono::milliseconds(50));
                 continue;
             }
-            // Wait for a full batch or the oldest window's deadline (run at once when stopping).
+            // Wait for a full batch or the oldest window's deadline, while more requests are on
+            // their way (run at once when stopping).
             const auto deadline = queue_.front()->enqueued + opt_.max_wait;
-            if (pending_ < opt_.max_batch && !stopping_ && Clock::now() < deadline) {
+            if (pending_ < opt_.max_batch && arriving_ > 0 && !stopping_ && Clock::now() < deadline) {
                 work_cv_.wait_until(lock, deadline);
                 continue;
             }
@@ -199,6 +234,7 @@ private:
     std::condition_variable work_cv_, done_cv_;
     std::deque<std::shared_ptr<Job>> queue_;
     std::size_t pending_ = 0;  // windows queued and not yet taken
+    std::size_t arriving_ = 0;  // requests announced with arrive() and not yet queued
     bool stopping_ = false;
     BatchStats stats_;
     std::thread thread_;
