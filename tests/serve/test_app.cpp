@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -478,6 +479,20 @@ TEST(ServeLog, OneLinePerRequestAndCleanStop) {
 int status_of(const std::string& response) {
     return response.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(response.c_str() + 9) : 0;
 }
+/// `data` gzip-compressed (zlib, gzip framing).
+std::string gzip(const std::string& data) {
+    z_stream z{};
+    EXPECT_EQ(deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    std::string out(deflateBound(&z, data.size()) + 64, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+}
 std::string chunk(const std::string& data) {
     char size[32];
     std::snprintf(size, sizeof size, "%zx\r\n", data.size());
@@ -541,6 +556,18 @@ TEST_F(Serve, ChunkedBodyIsHeldToMaxBody) {
     RawClient d(port_);
     ASSERT_TRUE(d.send("POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n"));
     EXPECT_EQ(status_of(d.response()), 413);
+    // A compressed body counts its decompressed bytes: 1 MB of text in ~1 KB of gzip is refused,
+    // a small one is predicted.
+    for (const auto& [text, status] : std::vector<std::pair<std::string, int>>{{words(40, 3), 200},
+                                                                               {std::string(1 << 20, 'a'), 413}}) {
+        const std::string z = gzip(json{{"text", text}}.dump());
+        RawClient g(port_);
+        ASSERT_TRUE(g.send("POST /predict HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: " +
+                           std::to_string(z.size()) + "\r\n\r\n" + z));
+        const std::string got = g.response();
+        EXPECT_EQ(status_of(got), status) << "gzip of " << text.size() << " bytes (" << z.size() << " compressed): "
+                                          << got.substr(0, 300);
+    }
     // No framing at all (HTTP/1.0-style body until close) is held to the limit too.
     RawClient e(port_);
     ASSERT_TRUE(e.send("POST /predict HTTP/1.0\r\nHost: x\r\n\r\n{\"text\": \"" + std::string(100000, 'a')));
