@@ -45,9 +45,9 @@ if [ ! -x "$serve_bin" ] || [ ! -x "$build/bin/test_serve" ]; then
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rgrid-serve-load.XXXXXX")
-server_pid=""
+server_pids=""
 cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  for p in $server_pids; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -94,36 +94,39 @@ end
 LUA
 
 load_now() { cut -d' ' -f1-3 /proc/loadavg; }
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status" 2>/dev/null || echo 0; }
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$pid_soak/status" 2>/dev/null || echo 0; }
 
-# start_server MODEL [FLAGS...]: starts rgrid-serve on a free port, sets $url.
+# start_server TAG MODEL [FLAGS...]: starts rgrid-serve on a free port; sets url_TAG and pid_TAG.
 start_server() {
-  local model=$1; shift
+  local tag=$1 model=$2; shift 2
   # shellcheck disable=SC2086  # serve_args is a list of flags
-  "$serve_bin" --model "$model" --host 127.0.0.1 --port 0 "$@" $serve_args >"$work/stdout" 2>"$work/server.log" &
-  server_pid=$!
-  url=""
+  "$serve_bin" --model "$model" --host 127.0.0.1 --port 0 "$@" $serve_args >"$work/stdout.$tag" 2>"$work/server.$tag.log" &
+  local pid=$! u=""
+  server_pids+=" $pid"
   for _ in $(seq 1 600); do
-    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$work/stdout" || true)
-    [ -n "$url" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; exit 1; }
+    u=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$work/stdout.$tag" || true)
+    [ -n "$u" ] && break
+    kill -0 "$pid" 2>/dev/null || { cat "$work/server.$tag.log"; exit 1; }
     sleep 0.1
   done
-  [ -n "$url" ] || { echo "rgrid-serve did not start"; exit 1; }
+  [ -n "$u" ] || { echo "rgrid-serve did not start"; exit 1; }
+  printf -v "url_$tag" '%s' "$u"
+  printf -v "pid_$tag" '%s' "$pid"
 }
+# stop_server TAG: SIGTERM, wait; sets clean to "yes" for a clean exit, else to the status (log tail on stderr).
 stop_server() {
-  kill -TERM "$server_pid"
-  local rc=0
-  wait "$server_pid" || rc=$?
-  server_pid=""
-  return $rc
+  local pidvar="pid_$1" rc=0
+  kill -TERM "${!pidvar}" 2>/dev/null || true
+  wait "${!pidvar}" || rc=$?
+  server_pids=${server_pids/ ${!pidvar}/}
+  if [ $rc -eq 0 ]; then clean=yes; else clean="NO (exit $rc)"; grep -v ' /predict ' "$work/server.$1.log" | tail -5 >&2; fi
 }
 model_name() {
   case $1 in "$work"/*) echo "random $(basename "$1")" ;; *) echo "$(basename "$(dirname "$1")")/$(basename "$1")" ;; esac
 }
-# wrk_cell TEXT CONNECTIONS SECONDS: one wrk run; sets rps p50 p99 errs.
+# wrk_cell URL TEXT CONNECTIONS SECONDS: one wrk run; sets rps p50 p99 errs.
 wrk_cell() {
-  local text=$1 conns=$2 secs=$3 wt
+  local url=$1 text=$2 conns=$3 secs=$4 wt
   wt=$(( conns < 2 ? 1 : 2 ))
   # Drain: requests a finished wrk left in flight still run on the server; one more request
   # returns when they are done. It also warms the caches for this text.
@@ -149,27 +152,31 @@ if [ "$mode" = load ]; then
 |---|---|---|---:|---:|---:|---:|---:|---|"
   for model in "${models[@]}"; do
     name=$(model_name "$model")
-    for batching in on off; do
-      flags=()
-      [ "$batching" = off ] && flags=(--max-batch 1)
-      start_server "$model" "${flags[@]}"
-      windows_long=$(curl -s -X POST -H 'Content-Type: application/json' --data-binary @"$work/long.json" "${url}predict" |
-                     grep -o '"windows":[0-9]*' | cut -d: -f2)
-      echo "# $name, batching $batching, at $url (2,000-word text = $windows_long windows)" >&2
-      for text in short long; do
-        for conns in 1 8 64; do
-          wrk_cell "$text" "$conns" "$duration"
+    # Both servers run side by side and the cells alternate on/off, so that each pair of rows
+    # is measured at nearly the same moment (the other load on the machine drifts).
+    start_server on "$model"
+    start_server off "$model" --max-batch 1
+    windows_long=$(curl -s -X POST -H 'Content-Type: application/json' --data-binary @"$work/long.json" "${url_on}predict" |
+                   grep -o '"windows":[0-9]*' | cut -d: -f2)
+    echo "# $name: batching on at $url_on, off at $url_off (2,000-word text = $windows_long windows)" >&2
+    for text in short long; do
+      for conns in 1 8 64; do
+        for batching in on off; do
+          u="url_$batching"
+          wrk_cell "${!u}" "$text" "$conns" "$duration"
           label=$([ "$text" = short ] && echo "20 words" || echo "2,000 words ($windows_long windows)")
           row="| $name | $label | $batching | $conns | ${rps:-?} | ${p50:-?} | ${p99:-?} | $errs | $(load_now | cut -d' ' -f1) |"
           echo "$row" >&2
           table+=$'\n'"$row"
         done
       done
-      [ "$batching" = on ] && curl -s "${url}info" | grep -o '"batches":{[^}]*}' >&2 || true
-      stop_server
     done
+    curl -s "${url_on}info" | grep -o '"batches":{[^}]*}' >&2 || true
+    stop_server on; clean_on=$clean
+    stop_server off
+    echo "# clean exit after SIGTERM: on $clean_on, off $clean" >&2
   done
-  emit "rgrid-serve${serve_args:+ $serve_args} (64 prediction workers), wrk ${duration}s per cell on 127.0.0.1, $(nproc) cores ($(uname -m)), $(date -u +%Y-%m-%dT%H:%MZ); load average before/after: $load_before / $(load_now)" "$table"
+  emit "rgrid-serve${serve_args:+ $serve_args} (64 prediction workers; batching on = --max-batch 32 --max-wait-ms 5, off = --max-batch 1), both servers up side by side, cells alternating, wrk ${duration}s per cell on 127.0.0.1, $(nproc) cores ($(uname -m)), $(date -u +%Y-%m-%dT%H:%MZ); load average before/after: $load_before / $(load_now)" "$table"
   exit 0
 fi
 
@@ -177,7 +184,8 @@ model=${models[0]}
 name=$(model_name "$model")
 
 if [ "$mode" = soak ]; then
-  start_server "$model"
+  start_server soak "$model"
+  url=$url_soak
   warm=$(( soak / 10 > 1 ? soak / 10 : 1 ))
   load_before=$(load_now)
   RGRID_SHORT="$work/short.json" RGRID_LONG="$work/long.json" wrk -t2 -c64 -d"${soak}s" --timeout 60s --latency \
@@ -190,31 +198,31 @@ if [ "$mode" = soak ]; then
   while kill -0 "$wrk_pid" 2>/dev/null; do
     sleep 10
     elapsed=$((elapsed + 10))
-    kill -0 "$server_pid" 2>/dev/null || break
+    kill -0 "$pid_soak" 2>/dev/null || break
     samples+=" $(rss_kb)"
   done
   wait "$wrk_pid" || true
   rss_end=$(rss_kb)
   alive=no
-  kill -0 "$server_pid" 2>/dev/null && curl -sf --max-time 5 "${url}health" >/dev/null && alive=yes
+  kill -0 "$pid_soak" 2>/dev/null && curl -sf --max-time 5 "${url}health" >/dev/null && alive=yes
   health_ms=$(curl -s -o /dev/null -w '%{time_total}' --max-time 5 "${url}health" | awk '{printf "%.1f", $1 * 1000}')
   reqs=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk.txt")
   p50=$(awk '$1 == "50%" {print $2}' "$work/wrk.txt")
   p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.txt")
   errs=$(awk '/Non-2xx or 3xx responses:/ {s += $NF} /Socket errors:/ {gsub(",", ""); s += $4 + $6 + $8 + $10} END {print s + 0}' "$work/wrk.txt")
-  crashes=0
-  stop_server || crashes=1
-  drift=$(awk -v a="$rss_warm" -v b="$rss_end" 'BEGIN {printf "%+.1f%%", a > 0 ? 100 * (b - a) / a : 0}')
+  stop_server soak
+  drift=$(awk -v a="$rss_warm" -v b="$rss_end" 'BEGIN {d = a > 0 ? 100 * (b - a) / a : 0; s = (d >= 0) ? "+" : ""; printf "%s%.1f %%", s, d}')
   table="| model | seconds | requests | requests/s | p50 | p99 | errors | server up at end | clean exit | RSS after warm-up | RSS at end | drift |
 |---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|
-| $name | $soak | ${reqs:-?} | ${rps:-?} | ${p50:-?} | ${p99:-?} | $errs | $alive (/health ${health_ms} ms) | $([ $crashes = 0 ] && echo yes || echo NO) | $((rss_warm / 1024)) MiB | $((rss_end / 1024)) MiB | $drift |"
+| $name | $soak | ${reqs:-?} | ${rps:-?} | ${p50:-?} | ${p99:-?} | $errs | $alive (/health ${health_ms} ms) | $clean | $((rss_warm / 1024)) MiB | $((rss_end / 1024)) MiB | $drift |"
   emit "soak: rgrid-serve defaults${serve_args:+ $serve_args}, wrk -t2 -c64 for ${soak}s (1 request in 20 the 2,000-word text), RSS samples every 10 s (KiB): $samples; $(date -u +%Y-%m-%dT%H:%MZ); load average before/after: $load_before / $(load_now)" "$table"
   exit 0
 fi
 
 # ---- flood -------------------------------------------------------------------------------
-start_server "$model" --max-body 65536
+start_server flood "$model" --max-body 65536
+url=$url_flood
 load_before=$(load_now)
 python3 - "$url" "$flood" "$work/long.json" >"$work/flood.txt" <<'PY'
 import json, socket, sys, threading, time, urllib.parse
@@ -312,10 +320,9 @@ print(f"SECONDS {secs:.1f}")
 PY
 alive=no
 curl -sf --max-time 5 "${url}health" >/dev/null && alive=yes
-crashes=0
-stop_server || crashes=1
+stop_server flood
 secs=$(awk '/^SECONDS/ {print $2}' "$work/flood.txt")
 table="| requests | expected status | sent | got it | other status | no answer |
 |---|---:|---:|---:|---:|---:|
 $(grep '^|' "$work/flood.txt")"
-emit "flood: $name, rgrid-serve --max-body 65536${serve_args:+ $serve_args}, $flood of each bad kind + good ones on 4 connections in ${secs}s; server up after: $alive, clean exit: $([ $crashes = 0 ] && echo yes || echo NO); $(date -u +%Y-%m-%dT%H:%MZ); load average before/after: $load_before / $(load_now)" "$table"
+emit "flood: $name, rgrid-serve --max-body 65536${serve_args:+ $serve_args}, $flood of each bad kind + good ones on 4 connections in ${secs}s; server up after: $alive, clean exit: $clean; $(date -u +%Y-%m-%dT%H:%MZ); load average before/after: $load_before / $(load_now)" "$table"
