@@ -11,14 +11,16 @@
 // UTF-8, wrong type, missing or unknown field, empty text or list, body too large → 413,
 // unknown path → 404, wrong method → 405); a 500 means a bug on our side.
 //
-// Concurrency: httplib serves requests on a pool of `threads` workers and every worker calls
-// the same const Predictor. That is safe: predict() keeps all its state (windows, batches,
-// autograd nodes) on the calling thread's stack, runs under a thread-local NoGradGuard, only
-// reads the parameters, and uses thread-local scratch; rgrid's parallel_for pool serializes
-// parallel regions behind a mutex and OpenBLAS (0.3.21, pthreads) is safe to call from
-// several threads. The one mutable bit — the model's train/eval flag — is set to eval once,
-// here, before any worker starts, so every predict() runs with dropout off (see
-// docs/serving.md#concurrency).
+// Concurrency (docs/serving.md#concurrency): connections are held by serve/connections.hpp —
+// a poller thread keeps idle connections and reads request headers, so silent or trickling
+// clients occupy no worker; complete requests go to `threads` prediction workers (POST
+// /predict) or to `other_threads` workers (everything else, so /health never waits behind
+// predictions); a request must arrive within `request_timeout`. Predictions of concurrent
+// requests are batched together by serve/dynamic_batcher.hpp (up to `max_batch` windows or
+// `max_wait`); `max_batch` = 1 turns that off and each request runs its own passes, at most
+// `max_parallel_predictions` at once. Every worker shares one const Predictor: predict keeps its
+// state on the calling thread, runs under a thread-local NoGradGuard and only reads the
+// parameters; the model's train/eval flag is set to eval once, here, before any worker starts.
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -42,17 +44,26 @@
 #include "rgrid/core/error.hpp"
 #include "rgrid/core/json.hpp"
 #include "rgrid/data/utf8.hpp"
+#include "rgrid/serve/connections.hpp"
+#include "rgrid/serve/dynamic_batcher.hpp"
+#include "rgrid/serve/explain.hpp"
 #include "rgrid/serve/page.hpp"
 #include "rgrid/train/predictor.hpp"
 #include "rgrid/train/aggregation.hpp"
 
 namespace rgrid::serve {
 
-/// Server settings. Example: `AppOptions{.threads = 8, .max_body = 4 << 20}`.
+/// Server settings. Example: `AppOptions{.threads = 64, .max_body = 4 << 20, .max_batch = 32}`.
 struct AppOptions {
-    std::size_t threads = 4;               // HTTP worker threads (requests served in parallel)
-    std::size_t max_body = 1 << 20;        // request bodies above this many bytes get 413
-    std::size_t max_parallel_predictions = 0;  // model passes at once (0 = one per HTTP thread)
+    std::size_t threads = 64;              // workers for POST /predict (a request waiting for its batch holds one)
+    std::size_t max_body = 1 << 20;        // request bodies above this many bytes get 413 (any framing)
+    std::size_t max_parallel_predictions = 0;  // max_batch 1 only: model passes at once (0 = one per worker)
+    std::size_t max_batch = 32;            // windows per batched model pass; 1 = no batching across requests
+    std::chrono::milliseconds max_wait{5};  // a window waits at most this long for others to join its batch
+    std::size_t other_threads = 2;         // workers for everything but /predict (/health, /info, the page)
+    std::chrono::milliseconds idle_timeout{5000};     // a connection without a request is closed after this
+    std::chrono::milliseconds request_timeout{10000};  // request line, headers and body must arrive within this
+    int backlog = 1024;                    // listen backlog (httplib's own is 5)
 };
 
 /// A client mistake: HTTP status (4xx) and a message naming the problem.
@@ -75,6 +86,7 @@ inline bool blank(const std::string& s) { return s.find_first_not_of(" \t\r\n\f\
 struct PredictRequest {
     std::vector<std::string> texts;
     bool single = true;
+    bool explain = false;  // "explain": true → per-window spans and labels
 };
 
 /// Validates a POST /predict body; throws RequestError naming the first problem.
@@ -96,12 +108,16 @@ inline PredictRequest parse_predict_request(const std::string& body) {
         throw fail("body must be a JSON object with \"text\" (a string) or \"texts\" (a list of strings), got " +
                    json_type(j));
     for (const auto& [key, value] : j.items())
-        if (key != "text" && key != "texts")
-            throw fail("unknown field \"" + key + "\" (expected \"text\" or \"texts\")");
+        if (key != "text" && key != "texts" && key != "explain")
+            throw fail("unknown field \"" + key + "\" (expected \"text\", \"texts\" or \"explain\")");
     const bool has_text = j.contains("text"), has_texts = j.contains("texts");
     if (has_text && has_texts) throw fail("give either \"text\" or \"texts\", not both");
     if (!has_text && !has_texts) throw fail("missing field \"text\" (a string) or \"texts\" (a list of strings)");
     PredictRequest r;
+    if (j.contains("explain")) {
+        if (!j["explain"].is_boolean()) throw fail("field \"explain\" must be true or false, got " + json_type(j["explain"]));
+        r.explain = j["explain"].get<bool>();
+    }
     if (has_text) {
         const json& t = j["text"];
         if (!t.is_string()) throw fail("field \"text\" must be a string, got " + json_type(t));
@@ -121,16 +137,6 @@ inline PredictRequest parse_predict_request(const std::string& body) {
         if (blank(r.texts.back())) throw fail(at + " is empty");
     }
     return r;
-}
-
-/// The double whose shortest decimal form is the float's shortest form, so that JSON shows
-/// 0.7900993 rather than 0.7900992631912231 (the float's exact value as a double).
-inline double short_double(float x) {
-    char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof buf, x);  // shortest round-trip form, no locale
-    double d = x;
-    std::from_chars(buf, r.ptr, d);
-    return d;
 }
 
 /// {"label", "probabilities": {label: p}, "windows": n} for one prediction.
@@ -172,7 +178,7 @@ inline std::string utc_now() {
 /// The web app over one shared, read-only Predictor.
 /// Example:
 ///   auto pred = std::make_shared<const Predictor>(Predictor::from_pretrained("runs/spam/best"));
-///   serve::App app(pred, std::cerr, {.threads = 4});
+///   serve::App app(pred, std::cerr, {.threads = 64, .max_batch = 32});
 ///   int port = app.start("127.0.0.1", 8080);   // listening in a background thread
 ///   ...                                        // until SIGINT, say
 ///   app.stop();
@@ -182,11 +188,20 @@ public:
         : predictor_(std::move(predictor)), log_(log), opt_(opt) {
         RGRID_CHECK(predictor_, "serve::App: a Predictor is required");
         RGRID_CHECK(opt_.threads > 0, "serve::App: threads must be > 0");
+        RGRID_CHECK(opt_.other_threads > 0, "serve::App: other_threads must be > 0");
         RGRID_CHECK(opt_.max_body > 0, "serve::App: max_body must be > 0");
+        RGRID_CHECK(opt_.max_batch > 0, "serve::App: max_batch must be > 0 (1 turns batching off)");
+        RGRID_CHECK(opt_.max_wait.count() >= 0, "serve::App: max_wait must be >= 0");
+        RGRID_CHECK(opt_.request_timeout.count() > 0 && opt_.idle_timeout.count() > 0,
+                    "serve::App: request_timeout and idle_timeout must be > 0");
+        RGRID_CHECK(opt_.backlog > 0, "serve::App: backlog must be > 0");
         if (opt_.max_parallel_predictions == 0 || opt_.max_parallel_predictions > opt_.threads)
             opt_.max_parallel_predictions = opt_.threads;
         free_slots_ = opt_.max_parallel_predictions;
         predictor_->model().eval();  // once, before any worker exists: every predict() runs with dropout off
+        if (opt_.max_batch > 1)
+            batcher_ = std::make_unique<DynamicBatcher>(
+                predictor_, BatchOptions{opt_.max_batch, std::chrono::duration_cast<std::chrono::microseconds>(opt_.max_wait)});
         routes();
     }
     ~App() { stop(); }
@@ -196,7 +211,7 @@ public:
     /// Binds host:port (port 0 = any free port), starts serving in a background thread and
     /// returns the bound port once the server accepts connections. Throws if binding fails.
     int start(const std::string& host = "127.0.0.1", int port = 0) {
-        RGRID_CHECK(!thread_.joinable(), "serve::App::start: already started");
+        RGRID_CHECK(!thread_.joinable() && !connections_, "serve::App::start: already started");
         if (port == 0) {
             port_ = server_.bind_to_any_port(host);
             RGRID_CHECK(port_ > 0, "serve::App: cannot bind ", host, " to any port");
@@ -205,6 +220,13 @@ public:
                         " (in use? try --port 0 for any free port)");
             port_ = port;
         }
+        RGRID_CHECK(server_.set_backlog(opt_.backlog), "serve::App: listen backlog ", opt_.backlog, " refused");
+        connections_ = std::make_unique<detail::Connections>(
+            detail::ConnectionLimits{.idle_timeout = opt_.idle_timeout, .request_timeout = opt_.request_timeout,
+                                    .max_body = opt_.max_body},
+            opt_.threads, opt_.other_threads,
+            [this](detail::RequestStream& strm) { return server_.serve_one(strm, connections_->stopping()); });
+        server_.set_connections(connections_.get());
         listen_done_ = false;
         thread_ = std::thread([this] {
             server_.listen_after_bind();
@@ -217,29 +239,50 @@ public:
         }
         return port_;
     }
-    /// Stops accepting, finishes the requests in flight, joins the server thread. Idempotent.
+    /// Stops accepting, finishes the requests in flight, closes idle connections, joins the
+    /// threads. Idempotent.
     void stop() {
-        if (!thread_.joinable()) return;
-        server_.stop();
-        thread_.join();
+        if (thread_.joinable()) {
+            server_.stop();
+            thread_.join();
+        }
+        if (connections_) connections_->stop();  // in-flight requests still get their batches
+        if (batcher_) batcher_->stop();
     }
     bool is_running() const { return server_.is_running(); }
     int port() const { return port_; }
 
-    /// GET /info as JSON: labels, model config, window settings and aggregation.
+    /// GET /info as JSON: labels, model config, window settings, aggregation, server settings.
     json info() const {
         const PredictorOptions& o = predictor_->options();
-        return {{"labels", predictor_->labels()},
-                {"model", predictor_->model().config().to_json()},
-                {"max_length", o.window.max_length},
-                {"stride", o.window.stride},
-                {"max_windows", o.window.max_windows},
-                {"aggregation", aggregation_name(o.aggregation)},
-                {"batch_size", o.batch_size},
-                {"threads", opt_.threads},
-                {"max_body", opt_.max_body},
-                {"max_parallel_predictions", opt_.max_parallel_predictions}};
+        json j = {{"labels", predictor_->labels()},
+                  {"model", predictor_->model().config().to_json()},
+                  {"max_length", o.window.max_length},
+                  {"stride", o.window.stride},
+                  {"max_windows", o.window.max_windows},
+                  {"aggregation", aggregation_name(o.aggregation)},
+                  {"batch_size", o.batch_size},
+                  {"threads", opt_.threads},
+                  {"other_threads", opt_.other_threads},
+                  {"max_body", opt_.max_body},
+                  {"max_batch", opt_.max_batch},
+                  {"max_wait_ms", opt_.max_wait.count()},
+                  {"batching", batcher_ != nullptr},
+                  {"request_timeout_ms", opt_.request_timeout.count()},
+                  {"idle_timeout_ms", opt_.idle_timeout.count()},
+                  {"backlog", opt_.backlog},
+                  {"max_parallel_predictions", opt_.max_parallel_predictions}};
+        if (batcher_) {
+            const BatchStats st = batcher_->stats();
+            j["batches"] = {{"batches", st.batches}, {"windows", st.windows}, {"largest", st.max_seen},
+                            {"mixed", st.mixed}, {"dropped_windows", st.dropped}};
+        }
+        return j;
     }
+    /// Batcher counters (all zero with max_batch 1).
+    BatchStats batch_stats() const { return batcher_ ? batcher_->stats() : BatchStats{}; }
+    /// Connections the poller holds right now (idle or still sending their headers).
+    std::size_t idle_connections() const { return connections_ ? connections_->held() : 0; }
 
     /// The underlying httplib server (for extra routes or settings before start()).
     httplib::Server& server() { return server_; }
@@ -254,8 +297,6 @@ private:
     }
 
     void routes() {
-        const std::size_t threads = opt_.threads;
-        server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
         server_.set_payload_max_length(opt_.max_body);
         server_.set_tcp_nodelay(true);  // else Nagle + delayed ACK add ~40 ms to every small response
         // httplib's default sets SO_REUSEPORT, which lets a second server bind the same port and
@@ -277,7 +318,7 @@ private:
         // form-urlencoded body (curl -d's default Content-Type) and cap it at 8 KiB.
         server_.Post("/predict", [this](const httplib::Request&, httplib::Response& res, const httplib::ContentReader& read) {
             std::string body;
-            if (read_body(read, res, body)) predict(body, res);
+            if (read_body(read, res, body, opt_.max_body)) predict(body, res);
         });
 
         // Anything else: 405 on a known path (with Allow), 404 otherwise.
@@ -288,10 +329,10 @@ private:
             error(res, 405, "method " + req.method + " is not allowed on " + req.path + " (allowed: " + it->second + ")");
         };
         server_.Get(".*", fallback);
-        server_.Post(".*", [fallback](const httplib::Request& req, httplib::Response& res,
-                                      const httplib::ContentReader& read) {
+        server_.Post(".*", [this, fallback](const httplib::Request& req, httplib::Response& res,
+                                            const httplib::ContentReader& read) {
             std::string body;  // drained so the connection stays usable
-            if (read_body(read, res, body)) fallback(req, res);
+            if (read_body(read, res, body, opt_.max_body)) fallback(req, res);
         });
         server_.Put(".*", fallback);
         server_.Patch(".*", fallback);
@@ -321,50 +362,86 @@ private:
         server_.set_logger([this](const httplib::Request& req, const httplib::Response& res) { log(req, res); });
     }
 
-    /// Reads the whole body (at most max_body bytes, else httplib sets 413); false on failure.
-    static bool read_body(const httplib::ContentReader& read, httplib::Response& res, std::string& body) {
+    /// Reads the whole body, at most max_body bytes whatever the framing (Content-Length,
+    /// chunked, compressed): past the limit reading stops at once and the answer is 413. On any
+    /// failure the status is set (413, 408 for a body that did not arrive in time, else 400),
+    /// the connection is closed after the answer, and false is returned.
+    static bool read_body(const httplib::ContentReader& read, httplib::Response& res, std::string& body,
+                          std::size_t max_body) {
+        bool too_large = false;
         const bool ok = read([&](const char* data, std::size_t n) {
+            if (body.size() + n > max_body) {
+                too_large = true;
+                return false;  // stop reading: httplib abandons the rest of the body
+            }
             body.append(data, n);
             return true;
         });
-        if (!ok && res.status != 413) res.status = 400;  // e.g. a broken chunked encoding
-        return ok;
+        if (ok) return true;
+        detail::client_state().must_close = true;  // the rest of the body is still on the wire
+        if (too_large) res.status = 413;
+        else if (detail::client_state().timed_out) res.status = 408;
+        else if (res.status != 413) res.status = 400;  // e.g. a broken chunked encoding
+        res.body.clear();  // the error handler writes the JSON message for the status
+        return false;
+    }
+
+    /// The window logits (W, K) of `windows`, batched with other requests' windows or alone;
+    /// nullopt when the client went away before they were computed.
+    std::optional<Tensor<float>> logits_of(std::vector<Window> windows,
+                                           std::optional<DynamicBatcher::Arrival>& arrival) const {
+        const int fd = detail::client_state().fd;
+        if (batcher_)
+            return batcher_->run(std::move(windows), [fd] { return detail::client_gone(fd); },
+                                 arrival ? &*arrival : nullptr);
+        // At most max_parallel_predictions model passes at once: several passes on few cores
+        // thrash the caches and the BLAS threads (docs/performance.md#serving).
+        std::unique_lock<std::mutex> lock(slots_mutex_);
+        while (free_slots_ == 0)
+            if (!slots_cv_.wait_for(lock, std::chrono::milliseconds(20), [this] { return free_slots_ > 0; }) &&
+                detail::client_gone(fd))
+                return std::nullopt;
+        --free_slots_;
+        lock.unlock();
+        struct Release {
+            const App& app;
+            ~Release() {
+                {
+                    std::lock_guard<std::mutex> l(app.slots_mutex_);
+                    ++app.free_slots_;
+                }
+                app.slots_cv_.notify_one();
+            }
+        } release{*this};
+        return predictor_->window_logits(windows);
     }
 
     void predict(const std::string& body, httplib::Response& res) const {
+        std::optional<DynamicBatcher::Arrival> arrival;  // partial batches wait for this request
+        if (batcher_) arrival.emplace(batcher_->arrive());
         detail::PredictRequest pr;
         try {
             pr = detail::parse_predict_request(body);
         } catch (const RequestError& e) {
             return error(res, e.status, e.message);
         }
-        std::vector<Prediction> preds;
-        {
-            // At most max_parallel_predictions model passes at once: several passes on few cores
-            // thrash the caches and the BLAS threads (docs/performance.md#serving).
-            std::unique_lock<std::mutex> lock(slots_mutex_);
-            slots_cv_.wait(lock, [this] { return free_slots_ > 0; });
-            --free_slots_;
-            lock.unlock();
-            struct Release {
-                const App& app;
-                ~Release() {
-                    {
-                        std::lock_guard<std::mutex> l(app.slots_mutex_);
-                        ++app.free_slots_;
-                    }
-                    app.slots_cv_.notify_one();
-                }
-            } release{*this};
-            preds = predictor_->predict(pr.texts);
+        WindowedDocs wd = make_windows(predictor_->tokenizer(), pr.texts, {}, predictor_->options().window);
+        std::optional<Tensor<float>> wl = logits_of(wd.windows, arrival);  // (W, K)
+        if (!wl) {  // nobody is listening; the log line shows it
+            detail::client_state().must_close = true;
+            return error(res, 499, "client closed the connection before its prediction was computed");
         }
+        const std::vector<Prediction> preds = predictor_->predictions(*wl, wd.windows, pr.texts.size());
         const auto& labels = predictor_->labels();
-        if (pr.single) return reply(res, 200, detail::prediction_json(preds[0], labels));
         json out = json::array();
-        for (const auto& p : preds) out.push_back(detail::prediction_json(p, labels));
-        reply(res, 200, out);
+        const std::size_t k = wl->dimension() == 2 ? wl->shape()[1] : 0;
+        for (std::size_t d = 0, row = 0; d < preds.size(); row += preds[d].windows, ++d) {
+            json one = detail::prediction_json(preds[d], labels);
+            if (pr.explain) one["explain"] = explain_windows(*predictor_, pr.texts[d], wl->data() + row * k, preds[d].windows);
+            out.push_back(std::move(one));
+        }
+        reply(res, 200, pr.single ? out[0] : out);
     }
-
     /// One line per request: time, client, method, path, status, response bytes, milliseconds.
     void log(const httplib::Request& req, const httplib::Response& res) {
         auto& start = request_start();
@@ -395,7 +472,9 @@ private:
     std::shared_ptr<const Predictor> predictor_;
     std::ostream& log_;
     AppOptions opt_;
-    httplib::Server server_;
+    std::unique_ptr<DynamicBatcher> batcher_;  // null when max_batch == 1
+    detail::HttpServer server_;
+    std::unique_ptr<detail::Connections> connections_;       // from start()
     std::thread thread_;
     std::atomic<bool> listen_done_{false};
     int port_ = 0;

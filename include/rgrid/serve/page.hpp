@@ -1,8 +1,10 @@
 #pragma once
 // The single page serve::App returns at GET /: a textarea, a button, and the prediction (label,
-// one probability bar per label, windows used). Self-contained: inline CSS and JS, no external
+// one probability bar per label, windows used; for a text cut into several windows, a table of
+// the windows — each one's span, an excerpt, and its own label and probability — so a person
+// sees which part drove the answer). Self-contained: inline CSS and JS, no external
 // assets, fonts or CDNs, so it works on an offline machine. The script reads GET /info for the
-// label order and window settings and calls POST /predict {"text": ...}.
+// label order and window settings and calls POST /predict {"text": ..., "explain": true}.
 #include <string_view>
 
 namespace rgrid::serve {
@@ -53,6 +55,18 @@ inline std::string_view page_html() {
   .meta { margin-top:14px; color:var(--muted); font-size:13px; display:flex; gap:18px; flex-wrap:wrap; }
   .meta b { color:var(--ink); font-weight:600; }
   #error { color:var(--err); background:#fdf0ee; border-color:#f3c9c3; }
+  #explain[hidden] { display:none; }
+  #explain h2 { font-size:15px; margin:0 0 4px; }
+  #explain .hint { margin:0 0 10px; }
+  #explain table { width:100%; border-collapse:collapse; font-size:13px; }
+  #explain th { text-align:left; color:var(--muted); font-weight:600; padding:4px 6px; border-bottom:1px solid var(--line); }
+  #explain td { padding:6px; border-bottom:1px solid var(--line); vertical-align:top; }
+  #explain td.num { font-variant-numeric: tabular-nums; white-space:nowrap; }
+  #explain tr.agrees td.wl { color:var(--best); font-weight:700; }
+  #explain .ex { color:var(--ink); overflow-wrap:anywhere; font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+  #explain .wbar { height:8px; background:#eef1f5; border-radius:4px; overflow:hidden; margin-top:3px; min-width:60px; }
+  #explain .wbar div { height:100%; background:var(--bar); }
+  #explain tr.agrees .wbar div { background:var(--best); }
   footer { color:var(--muted); font-size:12px; text-align:center; margin-top:24px; }
   code { font-size: 12px; }
 </style>
@@ -76,16 +90,25 @@ inline std::string_view page_html() {
     <div class="bars" id="bars"></div>
     <div class="meta"><span>Windows used: <b id="windows"></b> <span id="wsize"></span></span><span id="timing"></span></div>
   </section>
+  <section class="card" id="explain" hidden>
+    <h2>Window by window</h2>
+    <p class="hint" id="explain-hint"></p>
+    <table>
+      <thead><tr><th>#</th><th>span</th><th>excerpt</th><th>window's label</th><th>probability</th></tr></thead>
+      <tbody id="windows-table"></tbody>
+    </table>
+  </section>
   <footer>rgrid · <code>POST /predict</code> · <code>GET /info</code> · <code>GET /health</code></footer>
 </main>
 <script>
 (() => {
   const $ = (id) => document.getElementById(id);
-  let labels = [], maxLength = 0;
+  let labels = [], maxLength = 0, aggregation = "";
   const pct = (p) => (100 * p).toFixed(1) + "%";
   fetch("/info").then(r => r.json()).then(info => {
     labels = info.labels || [];
     maxLength = info.max_length || 0;
+    aggregation = info.aggregation || "";
     $("model").textContent = labels.length + " labels (" + labels.join(", ") + ") · " +
       info.model.num_hidden_layers + " layers, hidden " + info.model.hidden_size +
       " · windows of " + info.max_length + " tokens, stride " + info.stride + " · " + info.aggregation + " aggregation";
@@ -102,9 +125,40 @@ inline std::string_view page_html() {
   });
 
   function showError(msg) {
-    $("error").textContent = msg; $("error").hidden = false; $("result").hidden = true;
+    $("error").textContent = msg; $("error").hidden = false; $("result").hidden = true; $("explain").hidden = true;
   }
-  function show(res, ms) {
+  // One row per window: characters [a, b) of the text (code points, as Array.from counts),
+  // an excerpt, and the window's own label and probability.
+  function showWindows(res, sent) {
+    const ws = res.explain || [];
+    if (ws.length < 2) { $("explain").hidden = true; return; }
+    const chars = Array.from(sent);
+    const cut = (a, b) => {
+      const s = chars.slice(a, b).join("").replace(/\s+/g, " ").trim();
+      return s.length > 160 ? s.slice(0, 100) + " … " + s.slice(-50) : s;
+    };
+    const agree = ws.filter(w => w.label === res.label).length;
+    $("explain-hint").textContent = ws.length + " overlapping windows; " + agree + " of them say " + res.label +
+      " on their own. The answer above combines their logits (" + (aggregation || "mean") + ").";
+    const body = $("windows-table");
+    body.replaceChildren();
+    for (const w of ws) {
+      const tr = document.createElement("tr");
+      if (w.label === res.label) tr.className = "agrees";
+      const td = (cls, text) => { const d = document.createElement("td"); d.className = cls; d.textContent = text; tr.appendChild(d); return d; };
+      td("num", String(w.window + 1));
+      td("num span", "chars " + w.chars[0] + "–" + w.chars[1] + " · tokens " + w.tokens[0] + "–" + w.tokens[1]);
+      td("ex", cut(w.chars[0], w.chars[1]));
+      td("wl", w.label);
+      const p = td("num wp", pct(w.probability));
+      const bar = document.createElement("div"); bar.className = "wbar";
+      const f = document.createElement("div"); f.style.width = (100 * w.probability).toFixed(1) + "%";
+      bar.appendChild(f); p.appendChild(bar);
+      body.appendChild(tr);
+    }
+    $("explain").hidden = false;
+  }
+  function show(res, ms, sent) {
     $("error").hidden = true;
     const order = labels.length ? labels : Object.keys(res.probabilities);
     $("label").textContent = res.label;
@@ -128,6 +182,7 @@ inline std::string_view page_html() {
     $("timing").textContent = "answered in " + ms.toFixed(0) + " ms";
     $("result").hidden = false;
     requestAnimationFrame(() => fills.forEach(([f, p]) => { f.style.width = (100 * p).toFixed(2) + "%"; }));
+    showWindows(res, sent);
   }
 
   $("form").addEventListener("submit", async (e) => {
@@ -135,12 +190,13 @@ inline std::string_view page_html() {
     if (!text.value.trim()) { showError("Please enter some text first."); return; }
     const go = $("go"); go.disabled = true; go.textContent = "Classifying…";
     const t0 = performance.now();
+    const sent = text.value;
     try {
       const r = await fetch("/predict", { method: "POST", headers: { "Content-Type": "application/json" },
-                                          body: JSON.stringify({ text: text.value }) });
+                                          body: JSON.stringify({ text: sent, explain: true }) });
       const body = await r.json().catch(() => ({ error: "the server sent a response that is not JSON" }));
       if (!r.ok) showError("Error " + r.status + ": " + (body.error || r.statusText));
-      else show(body, performance.now() - t0);
+      else show(body, performance.now() - t0, sent);
     } catch (err) {
       showError("Could not reach the server: " + err.message);
     } finally {

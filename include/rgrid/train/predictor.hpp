@@ -109,7 +109,13 @@ public:
 
     /// Predictions for pre-cut windows of `num_docs` documents.
     std::vector<Prediction> predict_windows(const std::vector<Window>& windows, std::size_t num_docs) const {
-        Tensor<float> wl = window_logits(windows);  // (W, K)
+        return predictions(window_logits(windows), windows, num_docs);
+    }
+
+    /// Document predictions from window logits already computed (W, K), row i = windows[i]
+    /// (e.g. by serve::DynamicBatcher, which runs windows of several requests together).
+    std::vector<Prediction> predictions(const Tensor<float>& wl, const std::vector<Window>& windows,
+                                        std::size_t num_docs) const {
         std::vector<std::size_t> doc_ids(windows.size());
         for (std::size_t i = 0; i < windows.size(); ++i) doc_ids[i] = windows[i].doc_id;
         DocumentLogits dl = aggregate_documents(wl, doc_ids, num_docs, opt_.aggregation);

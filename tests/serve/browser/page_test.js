@@ -36,7 +36,8 @@ function check(cond, msg) {
     check((await page.textContent("#error")).includes("enter some text"), "empty-text message");
 
     const text = "Congratulations! You have WON a free cruise. Click the link below to claim your prize " +
-                 "before midnight, or reply with your bank details. ".repeat(3);
+                 "before midnight, or reply with your bank details. ".repeat(3) +
+                 "Hi Anna, the quarterly report is attached; the meeting moves to Thursday at 3pm. Café? ";
     await page.fill("#text", text);
     await page.click("#go");
     await page.waitForSelector("#result:not([hidden])", { timeout: 30000 });
@@ -55,13 +56,41 @@ function check(cond, msg) {
     check(windows >= 1, "windows used shown: " + windows);
 
     // The page agrees with the API.
-    const api = await (await page.request.post(url + "predict", { data: { text } })).json();
+    const api = await (await page.request.post(url + "predict", { data: { text, explain: true } })).json();
     check(api.label === label && api.windows === windows, "page shows what POST /predict returns");
+
+    // A text of several windows gets the window-by-window table: one row per window with its
+    // span, an excerpt of the text, and its own label and probability, as the API says.
+    check(windows >= 2, "the test text needs several windows: " + windows);
+    check(await page.isVisible("#explain"), "window table shown for " + windows + " windows");
+    const rows = await page.$$eval("#windows-table tr", (trs) => trs.map((tr) => ({
+      span: tr.querySelector(".span").textContent, ex: tr.querySelector(".ex").textContent,
+      label: tr.querySelector(".wl").textContent, p: tr.querySelector(".wp").textContent,
+      agrees: tr.classList.contains("agrees") })));
+    check(rows.length === windows, "one row per window: " + rows.length);
+    rows.forEach((r, i) => {
+      const w = api.explain[i];
+      check(r.span.includes(w.chars[0] + "–" + w.chars[1]), `row ${i} span ${r.span} vs ${w.chars}`);
+      check(r.label === w.label && info.labels.includes(r.label), `row ${i} label ${r.label}`);
+      check(r.p.startsWith((100 * w.probability).toFixed(1) + "%"), `row ${i} probability ${r.p}`);
+      check(r.agrees === (w.label === label), `row ${i} highlighted iff it agrees with the answer`);
+      const want = Array.from(text).slice(w.chars[0], w.chars[1]).join("").replace(/\s+/g, " ").trim();
+      check(want.startsWith(r.ex.split(" … ")[0]), `row ${i} excerpt is that span of the text: "${r.ex}"`);
+    });
+    // A short text (one window) hides the table again.
+    await page.fill("#text", "Lunch at noon?");
+    await page.click("#go");
+    await page.waitForFunction(() => document.getElementById("windows").textContent === "1");
+    check(!(await page.isVisible("#explain")), "no window table for a one-window text");
+    await page.fill("#text", text);
+    await page.click("#go");
+    await page.waitForSelector("#explain:not([hidden])");
+    await page.waitForTimeout(500);
 
     await page.screenshot({ path: screenshot, fullPage: true });
     check(external.length === 0, "no external requests: " + external.join(", "));
     check(errors.length === 0, "no page errors: " + errors.join(" | "));
-    console.log(`browser test passed: label=${label}, windows=${windows}, bars=${widths.map((w) => w.toFixed(1)).join("/")}, screenshot ${screenshot}`);
+    console.log(`browser test passed: label=${label}, windows=${windows}, window rows=${rows.length}, bars=${widths.map((w) => w.toFixed(1)).join("/")}, screenshot ${screenshot}`);
   } finally {
     await context.close();
   }
