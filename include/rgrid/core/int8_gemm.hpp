@@ -315,6 +315,105 @@ inline void gemm_u8s8s32(const std::uint8_t* a, std::size_t m, std::size_t lda, 
                        });
 }
 
+namespace detail {
+// ---- the activation quantizer's two passes: a row's range, then its codes ---------------
+// Every variant gives the same bytes: min/max are exact, x·inv is one IEEE multiply, and the
+// conversion rounds to nearest, ties to even (cvtps2dq in the default MXCSR mode, nearbyint).
+inline std::uint8_t code_u8(float x, float inv, std::int32_t z) {
+    const std::int32_t v = static_cast<std::int32_t>(std::nearbyint(x * inv)) + z;
+    return static_cast<std::uint8_t>(std::clamp(v, 0, kInt8ActivationMax));
+}
+// lo = min(0, min x), hi = max(0, max x); false when a value is NaN or ±Inf.
+inline bool row_range_scalar(const float* x, std::size_t k, float& lo, float& hi) {
+    float nan = 0.f;  // stays 0 unless an element is NaN or ±Inf
+    for (std::size_t i = 0; i < k; ++i) {
+        lo = std::min(lo, x[i]);
+        hi = std::max(hi, x[i]);
+        nan += x[i] * 0.f;
+    }
+    return nan == 0.f;
+}
+inline void row_codes_scalar(const float* x, std::size_t k, float inv, std::int32_t z, std::uint8_t* q) {
+    for (std::size_t i = 0; i < k; ++i) q[i] = code_u8(x[i], inv, z);
+}
+__attribute__((target("avx512f,avx512bw"))) inline bool row_range_avx512(const float* x, std::size_t k, float& lo,
+                                                                          float& hi) {
+    __m512 vlo = _mm512_setzero_ps(), vhi = vlo, vnan = vlo;
+    const __m512 zero = _mm512_setzero_ps();
+    std::size_t i = 0;
+    for (; i + 16 <= k; i += 16) {
+        const __m512 v = _mm512_loadu_ps(x + i);
+        vlo = _mm512_min_ps(vlo, v);
+        vhi = _mm512_max_ps(vhi, v);
+        vnan = _mm512_add_ps(vnan, _mm512_mul_ps(v, zero));
+    }
+    lo = std::min(lo, _mm512_reduce_min_ps(vlo));
+    hi = std::max(hi, _mm512_reduce_max_ps(vhi));
+    const bool finite = _mm512_reduce_add_ps(vnan) == 0.f;
+    return row_range_scalar(x + i, k - i, lo, hi) && finite;
+}
+__attribute__((target("avx512f,avx512bw"))) inline void row_codes_avx512(const float* x, std::size_t k, float inv,
+                                                                          std::int32_t z, std::uint8_t* q) {
+    const __m512 vinv = _mm512_set1_ps(inv);
+    const __m512i vz = _mm512_set1_epi32(z), v0 = _mm512_setzero_si512(), v255 = _mm512_set1_epi32(kInt8ActivationMax);
+    std::size_t i = 0;
+    for (; i + 16 <= k; i += 16) {
+        __m512i t = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + i), vinv)), vz);
+        t = _mm512_min_epi32(_mm512_max_epi32(t, v0), v255);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), _mm512_cvtepi32_epi8(t));
+    }
+    row_codes_scalar(x + i, k - i, inv, z, q + i);
+}
+__attribute__((target("avx2"))) inline bool row_range_avx2(const float* x, std::size_t k, float& lo, float& hi) {
+    __m256 vlo = _mm256_setzero_ps(), vhi = vlo, vnan = vlo;
+    const __m256 zero = _mm256_setzero_ps();
+    std::size_t i = 0;
+    for (; i + 8 <= k; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        vlo = _mm256_min_ps(vlo, v);
+        vhi = _mm256_max_ps(vhi, v);
+        vnan = _mm256_add_ps(vnan, _mm256_mul_ps(v, zero));
+    }
+    alignas(32) float l[8], h[8], n[8];
+    _mm256_store_ps(l, vlo), _mm256_store_ps(h, vhi), _mm256_store_ps(n, vnan);
+    float nan = 0.f;
+    for (int j = 0; j < 8; ++j) lo = std::min(lo, l[j]), hi = std::max(hi, h[j]), nan += n[j];
+    return row_range_scalar(x + i, k - i, lo, hi) && nan == 0.f;
+}
+__attribute__((target("avx2"))) inline __m256i codes8_avx2(const float* p, __m256 vinv, __m256i vz) {
+    const __m256i t = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(p), vinv)), vz);
+    return _mm256_min_epi32(_mm256_max_epi32(t, _mm256_setzero_si256()), _mm256_set1_epi32(kInt8ActivationMax));
+}
+__attribute__((target("avx2"))) inline void row_codes_avx2(const float* x, std::size_t k, float inv, std::int32_t z,
+                                                           std::uint8_t* q) {
+    const __m256 vinv = _mm256_set1_ps(inv);
+    const __m256i vz = _mm256_set1_epi32(z);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    std::size_t i = 0;
+    for (; i + 32 <= k; i += 32) {  // 4×8 int32 in [0, 255] -> 32 bytes (packs work per 128-bit lane)
+        const __m256i ab = _mm256_packs_epi32(codes8_avx2(x + i, vinv, vz), codes8_avx2(x + i + 8, vinv, vz));
+        const __m256i cd = _mm256_packs_epi32(codes8_avx2(x + i + 16, vinv, vz), codes8_avx2(x + i + 24, vinv, vz));
+        const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(ab, cd), order);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), bytes);
+    }
+    row_codes_scalar(x + i, k - i, inv, z, q + i);
+}
+inline bool row_range(Int8Kernel k, const float* x, std::size_t n, float& lo, float& hi) {
+    switch (k) {
+        case Int8Kernel::Avx512Vnni: return row_range_avx512(x, n, lo, hi);
+        case Int8Kernel::Avx2: return row_range_avx2(x, n, lo, hi);
+        default: return row_range_scalar(x, n, lo, hi);
+    }
+}
+inline void row_codes(Int8Kernel k, const float* x, std::size_t n, float inv, std::int32_t z, std::uint8_t* q) {
+    switch (k) {
+        case Int8Kernel::Avx512Vnni: row_codes_avx512(x, n, inv, z, q); return;
+        case Int8Kernel::Avx2: row_codes_avx2(x, n, inv, z, q); return;
+        default: row_codes_scalar(x, n, inv, z, q); return;
+    }
+}
+}  // namespace detail
+
 /// Per-row asymmetric 8-bit quantization of X (M, K) float: for each row, scale s = (max −
 /// min) / 255 over the row's range widened to include 0 (so 0 is exact), zero point z =
 /// round(−min / s), code q = clamp(round(x / s) + z, 0, 255), x ≈ s · (q − z). Writes q (M,
@@ -322,31 +421,29 @@ inline void gemm_u8s8s32(const std::uint8_t* a, std::size_t m, std::size_t lda, 
 /// Rounding is to nearest, ties to even (as ORT's and PyTorch's quantizers).
 inline void quantize_rows_u8(const float* x, std::size_t m, std::size_t k, std::uint8_t* q, std::size_t ldq,
                              float* scale, std::int32_t* zero_point) {
+    RGRID_CHECK(ldq >= k, "quantize_rows_u8: ldq ", ldq, " < K ", k);
+    const Int8Kernel kernel = int8_kernel();
+    std::vector<unsigned char> bad(m, 0);  // rows with NaN/Inf (checked after the parallel loop)
     parallel_for(m, std::max<std::size_t>(1, 16384 / std::max<std::size_t>(k, 1)), [&](std::size_t r0, std::size_t r1) {
         for (std::size_t r = r0; r < r1; ++r) {
             const float* xr = x + r * k;
-            float lo = 0.f, hi = 0.f, nan = 0.f;  // nan stays 0 unless an element is NaN or ±Inf
-            for (std::size_t i = 0; i < k; ++i) {
-                lo = std::min(lo, xr[i]);
-                hi = std::max(hi, xr[i]);
-                nan += xr[i] * 0.f;
+            std::uint8_t* qr = q + r * ldq;
+            float lo = 0.f, hi = 0.f;
+            if (!detail::row_range(kernel, xr, k, lo, hi)) {
+                bad[r] = 1;
+                continue;
             }
-            RGRID_CHECK(nan == 0.f, "quantize_rows_u8: row ", r, " holds NaN or Inf; cannot quantize");
             const float s = hi > lo ? (hi - lo) / float(kInt8ActivationMax) : 1.f;
             const float inv = 1.f / s;
-            const float z = std::nearbyint(-lo * inv);
-            constexpr float kRound = 12582912.f;  // 1.5·2^23: (v + kRound) − kRound rounds to nearest even
-            std::uint8_t* qr = q + r * ldq;
-            for (std::size_t i = 0; i < k; ++i) {
-                float v = (xr[i] * inv + kRound) - kRound + z;
-                v = std::min(std::max(v, 0.f), float(kInt8ActivationMax));
-                qr[i] = static_cast<std::uint8_t>(v);
-            }
+            const std::int32_t z = static_cast<std::int32_t>(std::nearbyint(-lo * inv));
+            detail::row_codes(kernel, xr, k, inv, z, qr);
             std::fill(qr + k, qr + ldq, std::uint8_t(0));
             scale[r] = s;
-            zero_point[r] = static_cast<std::int32_t>(z);
+            zero_point[r] = z;
         }
     });
+    for (std::size_t r = 0; r < m; ++r)
+        RGRID_CHECK(!bad[r], "quantize_rows_u8: row ", r, " of (", m, ", ", k, ") holds NaN or Inf; cannot quantize");
 }
 
 }  // namespace rgrid

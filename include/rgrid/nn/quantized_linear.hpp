@@ -30,7 +30,7 @@ class QuantizedLinear {
 public:
     Tensor<std::int8_t> weight;  // (out, in)
     Tensor<float> weight_scale;  // (out)
-    Tensor<float> bias;          // (out), or size 0
+    Tensor<float> bias;          // (out), or (0): no bias
 
     /// From stored codes and scales (a quantized checkpoint); checks shapes and that every
     /// scale is finite and > 0. `what` names the layer in errors.
@@ -41,7 +41,7 @@ public:
         const std::size_t out = weight.shape()[0];
         RGRID_CHECK(weight_scale.dimension() == 1 && weight_scale.size() == out, what, ": weight_scale ",
                     shape_str(weight_scale), " does not match weight ", shape_str(weight), " (expected (", out, "))");
-        RGRID_CHECK(bias.size() == 0 || (bias.dimension() == 1 && bias.size() == out), what, ": bias ",
+        RGRID_CHECK(bias.dimension() == 1 && (bias.size() == 0 || bias.size() == out), what, ": bias ",
                     shape_str(bias), " does not match weight ", shape_str(weight), " (expected (", out, "))");
         for (std::size_t i = 0; i < out; ++i)
             RGRID_CHECK(std::isfinite(weight_scale(i)) && weight_scale(i) > 0.f, what, ": weight_scale[", i, "] = ",
@@ -67,7 +67,7 @@ public:
             for (std::size_t k = 0; k < in; ++k)
                 q.data()[n * in + k] = static_cast<std::int8_t>(std::clamp(std::nearbyint(wr[k] / s(n)), -127.f, 127.f));
         }
-        return QuantizedLinear(std::move(q), std::move(s), b ? *b : Tensor<float>(), what);
+        return QuantizedLinear(std::move(q), std::move(s), b ? *b : Tensor<float>::from_shape({0}), what);
     }
 
     std::size_t in_features() const { return weight.shape()[1]; }
