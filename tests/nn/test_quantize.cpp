@@ -4,11 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <cstdint>
 #include <random>
 #include <vector>
 
+#include "common/error_of.hpp"
 #include "common/golden_bert.hpp"
+#include "rgrid/io/quantized.hpp"
 #include "rgrid/core/int8_gemm.hpp"
 #include "rgrid/nn/quantize.hpp"
 
@@ -212,4 +215,87 @@ TEST(QuantizedBert, TinyLogitsCloseToFp32AndEqualAcrossKernels) {
     EXPECT_TRUE(quantized_linears(*model).empty());
     Tensor<float> again = model->forward(bt.ids, bt.types, bt.mask, rng).value();
     for (std::size_t i = 0; i < q.size(); ++i) EXPECT_EQ(again.data()[i], fp32.data()[i]);
+}
+
+namespace {
+BertTokenizer golden_tokenizer() {  // a vocabulary of the golden model's size (99)
+    std::vector<std::string> t = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+    while (t.size() < 99) t.push_back("w" + std::to_string(t.size()));
+    return BertTokenizer(Vocab(std::move(t)));
+}
+std::string fresh_dir(const std::string& name) {
+    const std::string d = std::string(RGRID_BINARY_DIR) + "/test_quantize/" + name;
+    std::filesystem::remove_all(d);
+    return d;
+}
+// Rewrites DIR/model.safetensors after `edit` changed its tensors.
+template <class F>
+void edit_weights(const std::string& dir, F&& edit) {
+    const std::string path = dir + "/model.safetensors";
+    auto map = safetensors::read(path);
+    edit(map);
+    safetensors::write(path, map);
+}
+}  // namespace
+
+// save_quantized -> load_quantized gives the same int8 model (identical logits), and every
+// checkpoint that does not fit is refused with a message naming the tensor or field.
+TEST(QuantizedCheckpoint, RoundTripsAndRefusesWhatDoesNotFit) {
+    auto model = golden_model<float>();
+    auto io = safetensors::read(golden + "/bert_tiny_io.safetensors");
+    GoldenBatch bt = golden_batch(io);
+    NoGradGuard ng;
+    Rng rng(0);
+    quantize_dynamic(*model);
+    const Tensor<float> want = model->forward(bt.ids, bt.types, bt.mask, rng).value();
+    const std::string dir = fresh_dir("int8");
+    save_quantized(*model, dir, golden_tokenizer());
+    EXPECT_TRUE(is_quantized_checkpoint(dir));
+    auto map = safetensors::read(dir + "/model.safetensors");
+    EXPECT_EQ(map.at("bert.encoder.layer.0.attention.self.query.weight").dtype, safetensors::Dtype::I8);
+    EXPECT_EQ(map.at("bert.encoder.layer.0.attention.self.query.weight_scale").dtype, safetensors::Dtype::F32);
+    EXPECT_EQ(map.at("bert.pooler.dense.weight").dtype, safetensors::Dtype::F32);  // not quantized by default
+    EXPECT_EQ(map.at("classifier.weight").dtype, safetensors::Dtype::F32);
+    auto loaded = load_quantized(dir);
+    EXPECT_EQ(quantized_linears(*loaded).size(), 12u);
+    const Tensor<float> got = loaded->forward(bt.ids, bt.types, bt.mask, rng).value();
+    for (std::size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got.data()[i], want.data()[i]) << "logit " << i;
+
+    auto expect_refused = [&](const std::string& d, const std::string& what) {
+        const std::string msg = error_of([&] { load_quantized(d); });
+        EXPECT_NE(msg.find(what), std::string::npos) << msg;
+    };
+    // fp32 checkpoint where int8 is expected, and int8 where fp32 is expected
+    const std::string fp32 = fresh_dir("fp32");
+    dequantize(*model);
+    save_pretrained(*model, fp32, golden_tokenizer());
+    expect_refused(fp32, "no quantization_config");
+    const std::string msg = error_of([&] { from_pretrained<float>(dir); });
+    EXPECT_NE(msg.find("is an int8 checkpoint"), std::string::npos) << msg;
+    const std::string q = "bert.encoder.layer.1.intermediate.dense";
+    auto broken = [&](const std::string& name, auto&& edit) {
+        const std::string d = fresh_dir(name);
+        std::filesystem::copy(dir, d);
+        edit_weights(d, edit);
+        return d;
+    };
+    expect_refused(broken("f32weight", [&](auto& m) {
+                       m[q + ".weight"] = safetensors::StoredTensor::from(Tensor<float>::from_shape({64, 32}));
+                   }),
+                   q + ".weight is F32");
+    expect_refused(broken("noscale", [&](auto& m) { m.erase(q + ".weight_scale"); }), q + ".weight_scale");
+    expect_refused(broken("shape", [&](auto& m) {
+                       m[q + ".weight"] = safetensors::StoredTensor::from(Tensor<std::int8_t>::from_shape({64, 31}));
+                   }),
+                   "has shape (64, 31) but the model's is (64, 32)");
+    expect_refused(broken("scale0", [&](auto& m) {
+                       Tensor<float> s = m.at(q + ".weight_scale").template as<float>();
+                       s(5) = 0.f;
+                       m[q + ".weight_scale"] = safetensors::StoredTensor::from(s);
+                   }),
+                   "weight_scale[5] = 0");
+    expect_refused(broken("stray_i8", [&](auto& m) {
+                       m["classifier.weight"] = safetensors::StoredTensor::from(Tensor<std::int8_t>::from_shape({3, 32}));
+                   }),
+                   "classifier.weight is I8");
 }
