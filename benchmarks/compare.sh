@@ -197,6 +197,16 @@ if [ -x "$here/compare_tokenizer.sh" ] && { [ -z "$only" ] || [[ tokenize =~ $on
   BUILD_DIR="$build" "$here/compare_tokenizer.sh" "$root/data/spamassassin.csv" 3 > "$tok_log" 2>&1 || log "compare_tokenizer.sh failed (see $tok_log)"
 fi
 
+# ---- int8 (issue 18) ------------------------------------------------------------------
+# rgrid int8 vs fp32, vs ORT quantize_dynamic and PyTorch quantize_dynamic (MiniLM and base
+# shapes, batch 1 at 128/512, batch 32×128): benchmarks/compare_int8.sh, tables in <out>.int8.md.
+if [ -x "$here/compare_int8.sh" ] && { [ -z "$only" ] || [[ int8 =~ $only ]]; }; then
+  int8_args=(--out "${out%.json}.int8.json" --reps "$reps" --threads "$threads" --build "$build")
+  [ "$quick" = 1 ] && int8_args+=(--models minilm --cases 1x128)
+  log "int8: compare_int8.sh"
+  "$here/compare_int8.sh" "${int8_args[@]}" >&2 || log "compare_int8.sh failed"
+fi
+
 }  # measure
 tok_log=""
 [ -n "$from_raw" ] || measure

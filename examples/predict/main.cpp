@@ -59,6 +59,9 @@ int main(int argc, char** argv) try {
     app.add_option("--batch-size", batch_size, std::string("windows per model pass") + as_trained)
         ->check(cli::count(1));
     app.add_option("--threads", threads, "compute threads; default: all cores")->check(cli::count(0, cli::kMaxThreads));
+    bool int8 = false;
+    app.add_flag("--int8", int8, "quantize the fp32 checkpoint on load (int8 encoder; docs/int8.md); an int8 "
+                 "checkpoint (rgrid-quantize) runs in int8 without it");
     app.add_option("--text-col", text_col, "name of --input's text column");
     app.add_option("--label-col", label_col, "name of --input's label column (if present: accuracy, F1, report)");
     app.callback([&] {
@@ -74,6 +77,7 @@ int main(int argc, char** argv) try {
     if (max_windows) po.window.max_windows = *max_windows;
     if (batch_size) po.batch_size = *batch_size;
     if (!aggregation.empty()) po.aggregation = parse_aggregation(aggregation);
+    po.int8 = int8;
     Predictor predictor = Predictor::from_pretrained(model_dir, po);
     const auto& labels = predictor.labels();
 
@@ -104,8 +108,9 @@ int main(int argc, char** argv) try {
     std::vector<Prediction> preds = predictor.predict(texts);
     std::size_t windows = 0;
     for (const auto& p : preds) windows += p.windows;
-    std::fprintf(stderr, "[predict] %zu documents -> %zu windows (max_length %zu, stride %zu), %s aggregation\n",
-                 texts.size(), windows, po.window.max_length, po.window.stride, aggregation_name(po.aggregation));
+    std::fprintf(stderr, "[predict] %zu documents -> %zu windows (max_length %zu, stride %zu), %s aggregation, %s\n",
+                 texts.size(), windows, po.window.max_length, po.window.stride, aggregation_name(po.aggregation),
+                 predictor.int8() ? "int8" : "fp32");
 
     CsvTable out = table;
     out.header.push_back("prediction");

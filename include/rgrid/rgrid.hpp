@@ -7,6 +7,7 @@
 #include "rgrid/core/allocator.hpp"
 #include "rgrid/core/blas.hpp"
 #include "rgrid/core/error.hpp"
+#include "rgrid/core/int8_gemm.hpp"
 #include "rgrid/core/json.hpp"
 #include "rgrid/core/parallel.hpp"
 #include "rgrid/core/rng.hpp"
@@ -34,6 +35,8 @@
 #include "rgrid/nn/layer_norm.hpp"
 #include "rgrid/nn/linear.hpp"
 #include "rgrid/nn/module.hpp"
+#include "rgrid/nn/quantize.hpp"
+#include "rgrid/nn/quantized_linear.hpp"
 
 // optim/
 #include "rgrid/optim/adamw.hpp"
@@ -66,6 +69,7 @@
 // io/
 #include "rgrid/io/atomic_file.hpp"
 #include "rgrid/io/pretrained.hpp"
+#include "rgrid/io/quantized.hpp"
 #include "rgrid/io/safetensors.hpp"
 
 // train/

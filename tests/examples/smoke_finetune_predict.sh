@@ -8,19 +8,7 @@
 set -euo pipefail
 FT="$1" PR="$2" W="$3"
 rm -rf "$W" && mkdir -p "$W"
-gen() {  # gen FILE N SEED: two topics; texts long enough for several 32-token windows
-  local f=$1 n=$2 seed=$3
-  local sports=(ball team goal match player score coach league) food=(bread cheese apple soup rice salad butter pasta)
-  RANDOM=$seed
-  echo "text,label" > "$f"
-  for ((i = 0; i < n; i++)); do
-    local lab=$((RANDOM % 2)) words=$((10 + RANDOM % 40)) t=""
-    for ((j = 0; j < words; j++)); do
-      if ((lab)); then t+="${sports[RANDOM % 8]} "; else t+="${food[RANDOM % 8]} "; fi
-    done
-    if ((lab)); then echo "\"$t\",sports" >> "$f"; else echo "\"$t\",food" >> "$f"; fi
-  done
-}
+source "$(dirname "${BASH_SOURCE[0]}")/gen_topics.sh"  # gen FILE N SEED
 gen "$W/train.csv" 48 1; gen "$W/val.csv" 16 2; gen "$W/test.csv" 16 3
 
 "$FT" --train "$W/train.csv" --val "$W/val.csv" --test "$W/test.csv" --out "$W/run" --preset tiny --epochs 1 \

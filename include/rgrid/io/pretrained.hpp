@@ -321,6 +321,10 @@ std::unique_ptr<BertForSequenceClassification<T>> from_pretrained(const std::str
                 " not found (only safetensors checkpoints are read; convert pytorch_model.bin with "
                 "transformers: model.save_pretrained(dir, safe_serialization=True))");
     BertConfig cfg = BertConfig::load((fs::path(dir) / "config.json").string());
+    RGRID_CHECK(!read_json_object((fs::path(dir) / "config.json").string(), "from_pretrained").contains("quantization_config"),
+                "from_pretrained: ", dir, " is an int8 checkpoint (config.json has quantization_config, written by "
+                "rgrid-quantize): load it with load_quantized (io/quantized.hpp) or Predictor::from_pretrained; it "
+                "cannot be fine-tuned or loaded as fp32 (quantize the fp32 checkpoint it came from instead)");
     const std::size_t stored_k = cfg.num_labels();
     if (options.id2label) {
         cfg.id2label = *options.id2label;

@@ -24,8 +24,8 @@ namespace rgrid::safetensors {
 
 static_assert(std::endian::native == std::endian::little, "rgrid safetensors IO assumes a little-endian host");
 
-/// Element types rgrid reads. F16/BF16 are read and converted; F32, F64 and I64 round-trip.
-enum class Dtype { F16, BF16, F32, F64, I32, I64 };
+/// Element types rgrid reads. F16/BF16 are read and converted; F32, F64, I8 (int8 checkpoints), I32 and I64 round-trip.
+enum class Dtype { F16, BF16, F32, F64, I8, I32, I64 };
 
 inline const char* dtype_name(Dtype d) {
     switch (d) {
@@ -33,6 +33,7 @@ inline const char* dtype_name(Dtype d) {
         case Dtype::BF16: return "BF16";
         case Dtype::F32: return "F32";
         case Dtype::F64: return "F64";
+        case Dtype::I8: return "I8";
         case Dtype::I32: return "I32";
         case Dtype::I64: return "I64";
     }
@@ -40,6 +41,7 @@ inline const char* dtype_name(Dtype d) {
 }
 inline std::size_t dtype_size(Dtype d) {
     switch (d) {
+        case Dtype::I8: return 1;
         case Dtype::F16: case Dtype::BF16: return 2;
         case Dtype::F32: case Dtype::I32: return 4;
         case Dtype::F64: case Dtype::I64: return 8;
@@ -49,7 +51,7 @@ inline std::size_t dtype_size(Dtype d) {
 
 namespace detail {
 inline bool parse_dtype(const std::string& s, Dtype& out) {
-    for (Dtype d : {Dtype::F16, Dtype::BF16, Dtype::F32, Dtype::F64, Dtype::I32, Dtype::I64})
+    for (Dtype d : {Dtype::F16, Dtype::BF16, Dtype::F32, Dtype::F64, Dtype::I8, Dtype::I32, Dtype::I64})
         if (s == dtype_name(d)) { out = d; return true; }
     return false;
 }
@@ -91,7 +93,7 @@ struct StoredTensor {
         const std::byte* p = bytes.data();
         const std::size_t n = numel();
         constexpr bool is_int = std::is_integral_v<T>;
-        const bool src_int = dtype == Dtype::I32 || dtype == Dtype::I64;
+        const bool src_int = dtype == Dtype::I8 || dtype == Dtype::I32 || dtype == Dtype::I64;
         RGRID_CHECK(is_int == src_int, "safetensors: cannot convert a ", dtype_name(dtype), " tensor to ",
                     is_int ? "an integer" : "a floating-point", " tensor");
         for (std::size_t i = 0; i < n; ++i) {
@@ -100,13 +102,14 @@ struct StoredTensor {
                 case Dtype::BF16: t.data()[i] = static_cast<T>(detail::bf16_to_float(detail::load_at<std::uint16_t>(p + 2 * i))); break;
                 case Dtype::F32: t.data()[i] = static_cast<T>(detail::load_at<float>(p + 4 * i)); break;
                 case Dtype::F64: t.data()[i] = static_cast<T>(detail::load_at<double>(p + 8 * i)); break;
+                case Dtype::I8: t.data()[i] = static_cast<T>(detail::load_at<std::int8_t>(p + i)); break;
                 case Dtype::I32: t.data()[i] = static_cast<T>(detail::load_at<std::int32_t>(p + 4 * i)); break;
                 case Dtype::I64: t.data()[i] = static_cast<T>(detail::load_at<std::int64_t>(p + 8 * i)); break;
             }
         }
         return t;
     }
-    /// Stores a float (F32), double (F64) or int64 (I64) tensor exactly.
+    /// Stores a float (F32), double (F64), int8 (I8), int32 (I32) or int64 (I64) tensor exactly.
     template <class E>
     static StoredTensor from(const E& t) {
         using T = typename E::value_type;
@@ -115,7 +118,8 @@ struct StoredTensor {
         else if constexpr (std::is_same_v<T, double>) s.dtype = Dtype::F64;
         else if constexpr (std::is_same_v<T, std::int64_t>) s.dtype = Dtype::I64;
         else if constexpr (std::is_same_v<T, std::int32_t>) s.dtype = Dtype::I32;
-        else static_assert(sizeof(T) == 0, "safetensors: store float, double, int32 or int64 tensors");
+        else if constexpr (std::is_same_v<T, std::int8_t>) s.dtype = Dtype::I8;
+        else static_assert(sizeof(T) == 0, "safetensors: store float, double, int8, int32 or int64 tensors");
         s.shape = shape_of(t);
         s.bytes.resize(t.size() * sizeof(T));
         if (!s.bytes.empty()) std::memcpy(s.bytes.data(), t.data(), s.bytes.size());
@@ -168,7 +172,7 @@ inline TensorMap parse(const std::vector<std::byte>& buf, const std::string& sou
         StoredTensor t;
         const std::string dt = v["dtype"].get<std::string>();
         RGRID_CHECK(detail::parse_dtype(dt, t.dtype), at, "unknown dtype '", dt,
-                    "' (rgrid reads F16, BF16, F32, F64, I32, I64)");
+                    "' (rgrid reads F16, BF16, F32, F64, I8, I32, I64)");
         RGRID_CHECK(v.contains("shape") && v["shape"].is_array(), at, "missing or non-array shape");
         std::uint64_t count = 1;
         bool overflow = false;

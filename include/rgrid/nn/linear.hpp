@@ -2,10 +2,13 @@
 // Linear: y = x·Wᵀ + b with W stored [out, in] as in PyTorch (never transposed on load).
 // https://pytorch.org/docs/stable/generated/torch.nn.Linear.html
 #include <cstddef>
+#include <memory>
+#include <type_traits>
 
 #include "rgrid/autograd/ops.hpp"
 #include "rgrid/nn/init.hpp"
 #include "rgrid/nn/module.hpp"
+#include "rgrid/nn/quantized_linear.hpp"
 
 namespace rgrid {
 
@@ -17,6 +20,9 @@ class Linear : public Module<T> {
 public:
     Var<T> weight;  // (out, in)
     Var<T> bias;    // (out), undefined when has_bias is false
+    /// Set by quantize_dynamic (nn/quantize.hpp): forward() then runs this int8 layer
+    /// instead (inference only; float models).
+    std::shared_ptr<const QuantizedLinear> quantized;
 
     Linear(std::size_t in_features, std::size_t out_features, T init_std, Rng& rng, bool has_bias = true)
         : weight(init::normal<T>({out_features, in_features}, init_std, rng), true) {
@@ -32,7 +38,11 @@ public:
     std::size_t out_features() const { return weight.size(0); }
 
     /// (…, in) -> (…, out)
-    Var<T> forward(const Var<T>& x) const { return ops::linear(x, weight, bias); }
+    Var<T> forward(const Var<T>& x) const {
+        if constexpr (std::is_same_v<T, float>)
+            if (quantized) return quantized->forward(x);
+        return ops::linear(x, weight, bias);
+    }
 };
 
 }  // namespace rgrid

@@ -18,6 +18,7 @@
 #include "rgrid/data/batcher.hpp"
 #include "rgrid/core/json.hpp"
 #include "rgrid/io/pretrained.hpp"
+#include "rgrid/io/quantized.hpp"
 #include "rgrid/nn/bert.hpp"
 #include "rgrid/text/bert_tokenizer.hpp"
 #include "rgrid/text/sliding_window.hpp"
@@ -30,6 +31,9 @@ struct PredictorOptions {
     SlidingWindow window{512, 128, 0};
     Aggregation aggregation = Aggregation::Mean;
     std::size_t batch_size = 32;
+    /// from_pretrained: quantize an fp32 checkpoint on load (quantize_dynamic: the encoder's
+    /// Linears in int8). An int8 checkpoint (rgrid-quantize) loads as int8 either way.
+    bool int8 = false;
 };
 
 /// DIR/inference_config.json: the window and aggregation settings a model was trained and
@@ -89,12 +93,17 @@ public:
     /// head (a pretrained BertModel encoder: its classifier would be random), naming the
     /// missing tensors, and a vocab.txt that does not fit the embedding matrix.
     static Predictor from_pretrained(const std::string& dir, PredictorOptions opt) {
+        if (is_quantized_checkpoint(dir)) {
+            auto tok = std::make_shared<const BertTokenizer>(tokenizer_from_pretrained(dir));
+            return Predictor(load_quantized(dir), std::move(tok), opt);
+        }
         LoadReport rep;
         std::shared_ptr<Model> model = rgrid::from_pretrained<float>(dir, {}, &rep);
         RGRID_CHECK(rep.reinitialized.empty(), "Predictor::from_pretrained: ", dir,
                     "/model.safetensors has no trained classification head (missing ", detail::join(rep.reinitialized),
                     "): it is a pretrained encoder, and a randomly initialized head would predict noise. Fine-tune "
                     "it first (rgrid-finetune --init ", dir, ") and predict with the fine-tuned checkpoint");
+        if (opt.int8) quantize_dynamic(*model);
         auto tok = std::make_shared<const BertTokenizer>(tokenizer_from_pretrained(dir));
         return Predictor(std::move(model), std::move(tok), opt);
     }
@@ -162,6 +171,8 @@ public:
     const PredictorOptions& options() const { return opt_; }
     void set_options(const PredictorOptions& opt) { opt_ = opt; }
     Model& model() const { return *model_; }
+    /// Whether the model's encoder runs in int8 (quantized on load or an int8 checkpoint).
+    bool int8() const { return !quantized_linears(*model_).empty(); }
     const BertTokenizer& tokenizer() const { return *tokenizer_; }
 
 private:
