@@ -48,6 +48,9 @@ int main(int argc, char** argv) try {
     app.add_option("--parallel-predictions", ao.max_parallel_predictions, "with --max-batch 1: model passes "
                    "computed at once (each uses --compute-threads; 0: one per worker)")
         ->check(cli::count(0, cli::kMaxThreads));
+    bool int8 = false;
+    app.add_flag("--int8", int8, "quantize the encoder's Linears to int8 on load (docs/int8.md); an int8 "
+                 "checkpoint (rgrid-quantize) runs as int8 without it");
     app.add_option("--compute-threads", compute_threads, "threads for the model's matrix products "
                    "(default: all cores)")->check(cli::count(0, cli::kMaxThreads));
     if (auto status = cli::parse(app, argc, argv)) return *status;
@@ -65,7 +68,9 @@ int main(int argc, char** argv) try {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
     std::cerr << "[serve] loading " << model << "\n";
-    auto predictor = std::make_shared<const Predictor>(Predictor::from_pretrained(model));
+    PredictorOptions po = load_predictor_options(model);
+    po.int8 = int8;
+    auto predictor = std::make_shared<const Predictor>(Predictor::from_pretrained(model, po));
     serve::App server(predictor, std::cerr, ao);
     const int bound = server.start(host, static_cast<int>(port));
     const auto info = server.info();

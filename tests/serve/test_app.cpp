@@ -193,6 +193,7 @@ TEST_F(Serve, HealthAndInfo) {
     EXPECT_EQ(info.at("max_length"), 32);
     EXPECT_EQ(info.at("stride"), 8);
     EXPECT_EQ(info.at("aggregation"), "mean");
+    EXPECT_EQ(info.at("int8"), false);
     EXPECT_EQ(info.at("model").at("hidden_size"), 32);
     EXPECT_EQ(info.at("model").at("num_hidden_layers"), 2);
 }
@@ -506,12 +507,14 @@ struct OwnApp {
     std::ostringstream log;
     std::unique_ptr<App> app;
     int port = 0;
-    explicit OwnApp(serve::AppOptions opt, const std::string& name, double initializer_range = 0.5) {
+    explicit OwnApp(serve::AppOptions opt, const std::string& name, double initializer_range = 0.5, bool int8 = false) {
         dir = (std::filesystem::path(::testing::TempDir()) / ("rgrid_serve_" + name + "." + std::to_string(::getpid())))
                   .string();
         std::filesystem::remove_all(dir);
         save_tiny_model(dir, initializer_range);
-        predictor = std::make_shared<const Predictor>(Predictor::from_pretrained(dir));
+        PredictorOptions po = load_predictor_options(dir);
+        po.int8 = int8;  // what rgrid-serve --int8 does
+        predictor = std::make_shared<const Predictor>(Predictor::from_pretrained(dir, po));
         app = std::make_unique<App>(predictor, log, opt);
         port = app->start();
     }
@@ -774,6 +777,17 @@ TEST(ServeBatching, EqualsUnbatched) {
     EXPECT_EQ(info.at("max_wait_ms"), 50);
     EXPECT_EQ(info.at("batching"), true);
     EXPECT_EQ(info.at("batches").at("largest"), st.max_seen);
+}
+
+TEST(ServeBatching, Int8ModelBatchedEqualsItselfAlone) {
+    // rgrid-serve --int8: the encoder's Linears quantized on load; /info says so, and batched
+    // answers equal the same int8 predictor's answers one text at a time (activations are
+    // quantized per row, so a row's codes do not depend on the other rows of its batch).
+    OwnApp a({.threads = 16, .max_batch = 8, .max_wait = std::chrono::milliseconds(50)}, "int8", 0.02, true);
+    ASSERT_TRUE(a.predictor->int8());
+    EXPECT_EQ(a.app->info().at("int8"), true);
+    concurrent_answers_equal_alone(a, 1e-6);
+    EXPECT_GT(a.app->batch_stats().mixed, 0u) << "no batch held windows of two requests";
 }
 
 TEST(ServeBatching, ALoneRequestDoesNotWaitForOthers) {

@@ -261,6 +261,7 @@ public:
                   {"stride", o.window.stride},
                   {"max_windows", o.window.max_windows},
                   {"aggregation", aggregation_name(o.aggregation)},
+                  {"int8", predictor_->int8()},
                   {"batch_size", o.batch_size},
                   {"threads", opt_.threads},
                   {"other_threads", opt_.other_threads},
