@@ -6,19 +6,23 @@
 #                         [--only REGEX] [--quick] [--scaling] [--torch-policies default,PASSIVE]
 #                         [--from-raw RAW.jsonl]   (re-summarize earlier measurements only)
 #
-# 1. installs the peers through the project's scripts: scripts/install-deps.sh (Debian:
-#    python3-torch, node/npm, Google Benchmark, ...) and `npm ci --ignore-scripts` in
-#    benchmarks/peers (onnxruntime-node; its install script would download, the CPU library
-#    ships in the package);
+# 1. installs the peers through the project's scripts: scripts/install-deps.sh (node/npm,
+#    Google Benchmark, ...), scripts/setup-python.sh (the venv: torch 2.13 + transformers,
+#    onnxruntime from pip) and `npm ci --ignore-scripts` in benchmarks/peers
+#    (onnxruntime-node; its install script would download, the CPU library ships in the package);
 # 2. builds bench_gemm and bench_bert (Release, -j2) in --build (default build-perf);
-# 3. exports the PyTorch reference to ONNX (benchmarks/peers/export_onnx.py) for ORT;
+# 3. exports the PyTorch model to ONNX (benchmarks/peers/export_onnx.py) for ORT;
 # 4. --reps times (default 3): for each case runs rgrid, then PyTorch, then ONNX Runtime,
 #    each in its own process (peak RSS is per process). PyTorch runs with every
 #    OMP_WAIT_POLICY setting in repetition 1 and with the fastest one per case after that
 #    (train base/8/512, the slowest case, uses the winner of train base/8/128);
-#    ORT runs with intra-op spinning on and off; the best setting of each peer is kept;
+#    ORT runs through both bindings (pip onnxruntime: peers/ort_bert.py; npm
+#    onnxruntime-node: peers/ort_bert.js), each with intra-op spinning on and off; the best
+#    setting of each peer is kept, and every row names the peer, its version and setting;
 # 5. prints a table and writes a JSON list of
-#    {"name", "rgrid", "peer", "unit", "ratio", "target", "met"} (ratio > 1: rgrid better;
+#    {"name", "rgrid", "peer", "unit", "ratio", "target", "met", "floor", "floor_met",
+#    "peer_name", "peer_version", "peer_setting"} (ratio > 1: rgrid better; targets and floors
+#    of issue 17;
 #    the tokenization row comes from benchmarks/compare_tokenizer.sh, run once at the end;
 #    a target whose rgrid side is missing has "rgrid": null, "met": null, never a guess).
 #    Raw measurements (one JSON line per run) go next to it as <out>.raw.jsonl.
@@ -45,7 +49,7 @@ while [ $# -gt 0 ]; do
     --scaling) scaling=1; shift ;;
     --torch-policies) torch_policies="$2"; shift 2 ;;
     --from-raw) from_raw="$2"; shift 2 ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -e/{/^#/p}' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -60,8 +64,17 @@ fi
 [ -n "$from_raw" ] || : > "$raw"
 PY="$root/.venv/bin/python"  # the project venv (scripts/setup-python.sh): torch 2.13 + transformers
 log() { echo "compare: $*" >&2; }
+want() { [ -z "$only" ] || [[ "$1" =~ $only ]]; }
 
 measure() {
+train_cases=(mini/8/128 minilm/8/128 minilm/16/256 base/8/128 base/8/512)
+infer_cases=(mini/1/128 mini/1/512 minilm/1/128 minilm/1/512 base/1/128 base/1/512 base/32/128 mini/32/128
+             minilm/32/128)
+[ "$quick" = 1 ] && train_cases=(mini/8/128 minilm/8/128 base/8/128) \
+  && infer_cases=(mini/1/128 minilm/1/128 base/1/128 mini/32/128 minilm/32/128)
+# --scaling adds the cases of the sequence-length and batch tables in docs/performance.md.
+[ "$scaling" = 1 ] && train_cases+=(mini/8/64 mini/8/256 mini/8/512 mini/16/128 mini/32/128) \
+  && infer_cases+=(mini/1/32 mini/1/256 base/1/32 base/1/256)
 # ---- 1. peers -------------------------------------------------------------------------
 if [ "$install" = 1 ]; then
   "$root/scripts/install-deps.sh"
@@ -76,7 +89,10 @@ for t in bench_gemm bench_bert; do
 done
 
 # ---- 3. the ONNX models ---------------------------------------------------------------
-for p in mini base; do
+for p in mini minilm base; do
+  needed=0  # only presets with an inference case to run
+  for c in "${infer_cases[@]}"; do [[ $c == $p/* ]] && want "infer/$c" && needed=1; done
+  [ "$needed" = 1 ] || continue
   m="$build/peers/bert-$p.onnx"
   if [ ! -s "$m" ] || [ "$m" -ot "$here/peers/torch_bert.py" ] || [ "$m" -ot "$here/peers/export_onnx.py" ]; then
     (cd "$here/peers" && "$PY" export_onnx.py --preset "$p" --out "$m" >&2)
@@ -112,15 +128,9 @@ for b in doc.get("benchmarks", []):
     print(json.dumps(r))
 '; }
 
-train_cases=(mini/8/128 base/8/128 base/8/512)
-infer_cases=(mini/1/128 mini/1/512 base/1/128 base/1/512 base/32/128 mini/32/128)
-[ "$quick" = 1 ] && train_cases=(mini/8/128 base/8/128) && infer_cases=(mini/1/128 base/1/128 mini/32/128)
-# --scaling adds the cases of the sequence-length and batch tables in docs/performance.md.
-[ "$scaling" = 1 ] && train_cases+=(mini/8/64 mini/8/256 mini/8/512 mini/16/128 mini/32/128) \
-  && infer_cases+=(mini/1/32 mini/1/256 base/1/32 base/1/256)
-want() { [ -z "$only" ] || [[ "$1" =~ $only ]]; }
 iters_for() {  # timed PyTorch iterations per case (slow cases fewer; reps give the rest)
-  case "$1" in train/mini/*) echo 5 ;; train/base/8/128) echo 2 ;; train/*) echo 1 ;;
+  case "$1" in train/mini/*|train/minilm/8/*) echo 5 ;; train/minilm/*) echo 3 ;; train/base/8/128) echo 2 ;;
+               train/*) echo 1 ;;
                infer/mini/1/*) echo 10 ;; infer/*/1/*) echo 5 ;; *) echo 2 ;; esac
 }
 # The OMP_WAIT_POLICY with the lowest time for this case in repetition 1.
@@ -155,9 +165,11 @@ run_torch() {  # case/preset/B/T
         --threads "$threads" --iters "$(iters_for "$1")" ) | tag "$rep" pytorch || log "pytorch $1 failed"
   done
 }
-run_ort() {  # preset, comma list of BxT
-  node "$here/peers/ort_bert.js" --model "$build/peers/bert-$1.onnx" --preset "$1" --cases "$2" \
-    --threads "$threads" --iters 10 --max-seconds 4 --spinning 1,0 | tag "$rep" onnxruntime || log "onnxruntime $1 failed"
+run_ort() {  # preset, comma list of BxT: both bindings, pip (python) first, then npm (node)
+  local common=(--model "$build/peers/bert-$1.onnx" --preset "$1" --cases "$2" --threads "$threads" --iters 10
+                --max-seconds 4 --spinning 1,0)
+  "$PY" "$here/peers/ort_bert.py" "${common[@]}" | tag "$rep" onnxruntime || log "onnxruntime (pip) $1 failed"
+  node "$here/peers/ort_bert.js" "${common[@]}" | tag "$rep" onnxruntime || log "onnxruntime-node $1 failed"
 }
 run_gemm() {
   [ -x "$build/bin/bench_gemm" ] || return 0
@@ -177,7 +189,7 @@ for rep in $(seq 1 "$reps"); do
     want "infer/$c" || continue
     log "  infer $c"; run_rgrid "infer/$c"; run_torch "infer/$c"
   done
-  for p in mini base; do
+  for p in mini minilm base; do
     cases=""
     for c in "${infer_cases[@]}"; do
       if [[ $c == $p/* ]] && want "infer/$c"; then IFS=/ read -r _ b t <<< "$c"; cases+="${cases:+,}${b}x$t"; fi
@@ -225,17 +237,34 @@ def key(r):
 def med(xs):
     return statistics.median(xs) if xs else None
 
-def seconds(tool, k, variant=None):
+def setting(r):
+    """A peer's setting: PyTorch's OMP_WAIT_POLICY; ONNX Runtime's binding and spinning."""
+    if r["tool"] == "onnxruntime":
+        return f"{r.get('binding', 'node')} allow_spinning={r.get('allow_spinning')}"
+    return f"OMP_WAIT_POLICY={r['omp_wait_policy']}" if r.get("omp_wait_policy") else ""
+
+def version(r):
+    return r.get("onnxruntime") or r.get("torch") or ""
+
+def seconds(tool, k):
     """Median seconds over repetitions for tool/case, for each setting of the peer; the best setting."""
     by = {}
     for r in rows:
-        if r["tool"] == tool and "case" in r and key(r) == k:
-            v = r.get("omp_wait_policy") or r.get("allow_spinning") or ""
-            by.setdefault(v, []).append(r["seconds"])
+        if r["tool"] == tool and "case" in r and key(r) == k and "seconds" in r:
+            by.setdefault(setting(r), []).append(r["seconds"])
     if not by:
         return None, None
     best = min(by, key=lambda v: med(by[v]))
     return med(by[best]), best
+
+def peer_of(tool, k, best):
+    """(peer name, version) of tool's best setting for case k, e.g. ("onnxruntime (pip)", "1.32.0")."""
+    for r in rows:
+        if r["tool"] == tool and "case" in r and key(r) == k and setting(r) == best:
+            if tool == "onnxruntime":
+                return ("onnxruntime (pip)" if r.get("binding") == "python" else "onnxruntime-node"), version(r)
+            return "PyTorch (transformers " + r.get("transformers", "?") + ")", version(r)
+    return None, None
 
 def rss_mb(tool, k):
     xs = [r["peak_rss_MB"] if "peak_rss_MB" in r else r["peak_rss_bytes"] / 2**20
@@ -254,12 +283,15 @@ for r in rows:
 sgemm_peak = max((med(v) for v in sgemm.values()), default=None)
 
 result = []
-def row(name, rgrid, peer, unit, higher_is_better, target, note=""):
+def row(name, rgrid, peer, unit, higher_is_better, target, floor=None, note="", peer_info=(None, None, None)):
+    """One comparison; ratio > 1 means rgrid is better. target/floor are ratios (issue 17)."""
     ratio = None
     if rgrid is not None and peer is not None and rgrid > 0 and peer > 0:
         ratio = rgrid / peer if higher_is_better else peer / rgrid
     met = None if ratio is None or target is None else ratio >= target
-    r = dict(name=name, rgrid=rgrid, peer=peer, unit=unit, ratio=ratio, target=target, met=met)
+    floor_met = None if ratio is None or floor is None else ratio >= floor
+    r = dict(name=name, rgrid=rgrid, peer=peer, unit=unit, ratio=ratio, target=target, met=met, floor=floor,
+             floor_met=floor_met, peer_name=peer_info[0], peer_version=peer_info[1], peer_setting=peer_info[2])
     if rgrid is None:
         r["note"] = "missing: rgrid side not measured (not built yet or failed)"
     elif peer is None:
@@ -268,42 +300,55 @@ def row(name, rgrid, peer, unit, higher_is_better, target, note=""):
         r["note"] = (r.get("note", "") + "; " if "note" in r else "") + note
     result.append(r)
 
-for k, target in (("train/mini/8/128", 1.3), ("train/base/8/128", 1.3), ("train/base/8/512", 1.2)):
+def info(tool, k, best):
+    name, ver = peer_of(tool, k, best)
+    return name, ver, best and re.sub(r"^(python|node) ", "", best)
+
+# Targets and [floors] of issue 17, as ratios (rgrid better > 1).
+for k in ("train/mini/8/128", "train/minilm/8/128", "train/base/8/128", "train/base/8/512", "train/minilm/16/256"):
     b = int(k.split("/")[2])
     rg, _ = seconds("rgrid", k)
     pt, pol = seconds("pytorch", k)
+    has_target = k != "train/minilm/16/256"
     row(f"train step {k[6:]} vs PyTorch", b / rg if rg else None, b / pt if pt else None, "samples/s", True,
-        target, f"PyTorch OMP_WAIT_POLICY={pol}" if pol else "")
-for k in ("infer/base/1/128", "infer/base/1/512", "infer/mini/1/128", "infer/mini/1/512"):
+        1.5 if has_target else None, 1.3 if has_target else None, peer_info=info("pytorch", k, pol))
+for k in ("infer/mini/1/128", "infer/mini/1/512", "infer/minilm/1/128", "infer/minilm/1/512",
+          "infer/base/1/128", "infer/base/1/512"):
     rg, _ = seconds("rgrid", k)
-    ort, spin = seconds("onnxruntime", k)
+    ort, best = seconds("onnxruntime", k)
     row(f"inference latency {k[6:]} vs ONNX Runtime", rg * 1e3 if rg else None, ort * 1e3 if ort else None, "ms",
-        False, 0.8, "target: latency <= 1.25x ORT" + (f"; ORT allow_spinning={spin}" if spin else ""))
-for k in ("infer/base/32/128", "infer/mini/32/128"):
+        False, 1.0, 0.9, "target: latency <= ORT's", peer_info=info("onnxruntime", k, best))
+for k in ("infer/mini/32/128", "infer/minilm/32/128", "infer/base/32/128"):
     b = int(k.split("/")[2])
     rg, _ = seconds("rgrid", k)
-    ort, spin = seconds("onnxruntime", k)
+    ort, best = seconds("onnxruntime", k)
     row(f"inference throughput {k[6:]} vs ONNX Runtime", b / rg if rg else None, b / ort if ort else None,
-        "samples/s", True, 0.8, f"ORT allow_spinning={spin}" if spin else "")
+        "samples/s", True, 1.0, 0.9, peer_info=info("onnxruntime", k, best))
 row("train step base/8/128 GFLOP/s vs sgemm peak", gflops("rgrid", "train/base/8/128"), sgemm_peak, "GFLOP/s",
-    True, 0.65, "sgemm peak = best BERT-shape cblas_sgemm (bench_gemm) in this run")
+    True, 0.85, 0.75, "sgemm peak = best BERT-shape cblas_sgemm (bench_gemm) in this run",
+    peer_info=("cblas_sgemm (OpenBLAS)", None, None))
 for k in ("train/base/8/128", "train/base/8/512"):
+    _, pol = seconds("pytorch", k)
     row(f"peak RSS fine-tuning {k[6:]} vs PyTorch", rss_mb("rgrid", k), rss_mb("pytorch", k), "MB", False,
-        round(1 / 0.7, 4), "target: rgrid <= 0.7x PyTorch")
+        round(1 / 0.6, 4), round(1 / 0.7, 4), "target: rgrid <= 0.6x PyTorch [floor 0.7x]",
+        peer_info=info("pytorch", k, pol))
 tok = open(tok_log).read() if tok_log else ""
 mb = dict(re.findall(r"^(rgrid|HF)\S*.*?\s([0-9.]+)\s+[0-9.]+\s+[0-9.]+\s*$", tok, re.M))
+tok_info = ("HF tokenizers (npm @anush008/tokenizers)", None, "1 thread")
 if "rgrid" in mb and "HF" in mb:
-    row("tokenization 1 thread vs HF tokenizers", float(mb["rgrid"]), float(mb["HF"]), "MB/s", True, 3.0,
-        "compare_tokenizer.sh (CPU-time MB/s, ids identical to HF on the corpus)")
+    row("tokenization 1 thread vs HF tokenizers", float(mb["rgrid"]), float(mb["HF"]), "MB/s", True, 3.0, 3.0,
+        "compare_tokenizer.sh (CPU-time MB/s, ids identical to HF on the corpus); target of issue 9",
+        peer_info=tok_info)
 else:
-    row("tokenization 1 thread vs HF tokenizers", None, None, "MB/s", True, 3.0,
-        "compare_tokenizer.sh " + ("did not run" if not tok_log else "gave no ratio: see " + tok_log))
-# Context, no target: PyTorch inference and PyTorch's GFLOP/s.
-for k in ("infer/base/1/128", "infer/base/1/512", "infer/mini/1/128", "infer/base/32/128"):
+    row("tokenization 1 thread vs HF tokenizers", None, None, "MB/s", True, 3.0, 3.0,
+        "compare_tokenizer.sh " + ("did not run" if not tok_log else "gave no ratio: see " + tok_log),
+        peer_info=tok_info)
+# Context, no target: PyTorch inference.
+for k in ("infer/base/1/128", "infer/base/1/512", "infer/mini/1/128", "infer/minilm/1/128", "infer/base/32/128"):
     rg, _ = seconds("rgrid", k)
     pt, pol = seconds("pytorch", k)
     row(f"inference latency {k[6:]} vs PyTorch", rg * 1e3 if rg else None, pt * 1e3 if pt else None, "ms", False,
-        None, f"PyTorch OMP_WAIT_POLICY={pol}" if pol else "")
+        None, None, peer_info=info("pytorch", k, pol))
 
 json.dump(result, open(out, "w"), indent=1)
 
@@ -313,12 +358,14 @@ def fmt(v):
     if not isinstance(v, float):
         return str(v)
     return f"{v:.0f}" if abs(v) >= 100 else f"{v:.1f}" if abs(v) >= 10 else f"{v:.3g}"
+def peer_label(r):
+    return " ".join(x for x in (r["peer_name"], r["peer_version"], r["peer_setting"] and f"({r['peer_setting']})") if x)
 w = max(len(r["name"]) for r in result)
-print(f"{'name':<{w}}  {'rgrid':>9}  {'peer':>9}  {'unit':<9}  {'ratio':>6}  {'target':>6}  met")
+yn = {True: "yes", False: "NO", None: "-"}
+print(f"{'name':<{w}}  {'rgrid':>9}  {'peer':>9}  {'unit':<9}  {'ratio':>6}  {'target':>6}  met  {'floor':>6}  met  peer")
 for r in result:
-    met = {True: "yes", False: "NO", None: "-"}[r["met"]]
     print(f"{r['name']:<{w}}  {fmt(r['rgrid']):>9}  {fmt(r['peer']):>9}  {r['unit']:<9}  {fmt(r['ratio']):>6}  "
-          f"{fmt(r['target']):>6}  {met}")
+          f"{fmt(r['target']):>6}  {yn[r['met']]:<3}  {fmt(r['floor']):>6}  {yn[r['floor_met']]:<3}  {peer_label(r)}")
 # Every case: medians per tool (best setting of each peer), for the scaling tables.
 cases = sorted({key(r) for r in rows if "case" in r},
                key=lambda k: (k.split("/")[0], k.split("/")[1], int(k.split("/")[2]), int(k.split("/")[3])))
@@ -333,17 +380,18 @@ for k in cases:
                          pytorch_peak_rss_mb=rss_mb("pytorch", k)))
 json.dump(dict(sgemm_peak_gflops=sgemm_peak, cases=per_case), open(out.rsplit(".json", 1)[0] + ".cases.json", "w"),
           indent=1)
-print(f"\n{'case':<20} {'rgrid ms':>9} {'torch ms':>9} {'ORT ms':>9} {'rgrid GFLOP/s':>13} {'rgrid RSS MB':>12} {'torch RSS MB':>12}")
+print(f"\n{'case':<21} {'rgrid ms':>9} {'torch ms':>9} {'ORT ms':>9} {'rgrid GFLOP/s':>13} {'rgrid RSS MB':>12} {'torch RSS MB':>12}")
 for c in per_case:
-    print(f"{c['case']:<20} {fmt(c['rgrid_ms']):>9} {fmt(c['pytorch_ms']):>9} {fmt(c['onnxruntime_ms']):>9} "
+    print(f"{c['case']:<21} {fmt(c['rgrid_ms']):>9} {fmt(c['pytorch_ms']):>9} {fmt(c['onnxruntime_ms']):>9} "
           f"{fmt(c['rgrid_gflops']):>13} {fmt(c['rgrid_peak_rss_mb']):>12} {fmt(c['pytorch_peak_rss_mb']):>12}")
 # The same two tables in Markdown, for docs/performance.md.
-md = [f"| name | rgrid | peer | unit | ratio | target | met |", "|---|---:|---:|---|---:|---:|---|"]
+md = ["| name | rgrid | peer | unit | ratio | target | met | floor | floor met | peer, version (setting) |",
+      "|---|---:|---:|---|---:|---:|---|---:|---|---|"]
+ynm = {True: "yes", False: "**no**", None: "—"}
 for r in result:
-    met = {True: "yes", False: "**no**", None: "—"}[r["met"]]
     md.append(f"| {r['name']} | {fmt(r['rgrid'])} | {fmt(r['peer'])} | {r['unit']} | {fmt(r['ratio'])} | "
-              f"{fmt(r['target'])} | {met} |")
-md += ["", "| case | rgrid ms | PyTorch ms (policy) | ORT ms (spinning) | rgrid GFLOP/s | rgrid RSS MB | PyTorch RSS MB |",
+              f"{fmt(r['target'])} | {ynm[r['met']]} | {fmt(r['floor'])} | {ynm[r['floor_met']]} | {peer_label(r)} |")
+md += ["", "| case | rgrid ms | PyTorch ms (policy) | ORT ms (binding, spinning) | rgrid GFLOP/s | rgrid RSS MB | PyTorch RSS MB |",
        "|---|---:|---:|---:|---:|---:|---:|"]
 for c in per_case:
     md.append(f"| {c['case']} | {fmt(c['rgrid_ms'])} | {fmt(c['pytorch_ms'])}"

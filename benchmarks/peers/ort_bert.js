@@ -103,7 +103,7 @@ async function measure(a, spinning) {
     }
     const med = median(times);
     console.log(JSON.stringify({
-      peer: 'onnxruntime', onnxruntime: ort.env.versions.common, case: 'infer', preset: a.preset,
+      peer: 'onnxruntime', binding: 'node', onnxruntime: ort.env.versions.common, case: 'infer', preset: a.preset,
       batch: b, seq: t, threads: a.threads, allow_spinning: spinning, check_max_abs_diff: maxDiff,
       seconds: med, seconds_all: times, samples_per_s: b / med, tokens_per_s: (b * t) / med,
     }));

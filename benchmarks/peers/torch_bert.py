@@ -38,6 +38,7 @@ from torch import nn
 # transformers 5.24; tests/golden/make_bert_parity.py proves rgrid equal to it), with
 # transformers' default attention implementation: the strongest choice a user gets.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+import transformers  # noqa: E402
 from transformers import BertConfig, BertForSequenceClassification  # noqa: E402
 
 PRESETS = {
@@ -47,6 +48,7 @@ PRESETS = {
     "small": (4, 512, 8, 2048),
     "medium": (8, 512, 8, 2048),
     "base": (12, 768, 12, 3072),
+    "minilm": (6, 384, 12, 1536),  # all-MiniLM-L6-v2's sizes (bench_bert.cpp's "minilm")
 }
 
 
@@ -144,7 +146,7 @@ def run_case(args):
     gen = torch.Generator().manual_seed(args.seed)
     model = make_model(c)
     data = batch(c, args.batch, args.seq, gen)
-    rec = dict(peer="pytorch", torch=torch.__version__, case=args.case, preset=args.preset,
+    rec = dict(peer="pytorch", torch=torch.__version__, transformers=transformers.__version__, case=args.case, preset=args.preset,
                batch=args.batch, seq=args.seq, threads=torch.get_num_threads(),
                omp_wait_policy=os.environ.get("OMP_WAIT_POLICY", "default"), params=count_params(model))
     if args.case in ("train", "rss"):

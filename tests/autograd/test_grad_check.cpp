@@ -107,6 +107,14 @@ std::vector<GradCase> cases() {
                      Rng rng(11);  // a fresh copy per evaluation: the same mask every time
                      return dropout(x[0], 0.3, rng);
                  }});
+    c.push_back({"dropout_add_layer_norm/p=0.2 fixed rng", {{2, 3, 8}, {2, 3, 8}, {8}, {8}}, [](const Inputs& x) {
+                     Rng rng(5);
+                     return dropout_add_layer_norm(x[0], x[1], x[2], x[3], 1e-5, 0.2, rng);
+                 }});
+    c.push_back({"dropout_add_layer_norm/p=0 no affine", {{3, 6}, {3, 6}}, [](const Inputs& x) {
+                     Rng rng(5);
+                     return dropout_add_layer_norm(x[0], x[1], V(), V(), 1e-5, 0.0, rng);
+                 }});
     c.push_back({"dropout/p=0", {{2, 3}}, [](const Inputs& x) {
                      Rng rng(1);
                      return scale(dropout(x[0], 0.0, rng), 1.0);

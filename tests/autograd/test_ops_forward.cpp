@@ -225,6 +225,44 @@ TEST(OpsForward, DropoutKeepsAboutOneMinusPScaledAndIsThreadCountIndependent) {
     EXPECT_THROW(dropout(xv, 1.5f, r1), rgrid::Error);
 }
 
+// The fused post-LN tail equals the composed ops bit for bit: output, every gradient (also
+// into a residual that other ops use too) and the rng stream, with and without dropout, for
+// 1 and 3 threads (row blocks and partial sums split differently).
+template <class T>
+void check_dropout_add_layer_norm(T p, std::size_t threads) {
+    const std::size_t saved_threads = rgrid::num_threads();
+    rgrid::set_num_threads(threads);
+    const Shape s{3, 40, 24};
+    Var<T> x(randn<T>(s, 1), true), r(randn<T>(s, 2), true), w(randn<T>({24}, 3), true), b(randn<T>({24}, 4), true);
+    const Var<T> c(randn<T>(s, 5)), d(randn<T>(s, 6));
+    auto run = [&](bool fused) {
+        for (Var<T>* v : {&x, &r, &w, &b}) v->zero_grad();
+        Rng rng(7);
+        Var<T> y = fused ? dropout_add_layer_norm(x, r, w, b, T(1e-12), p, rng)
+                         : layer_norm(add(p > T(0) ? dropout(x, p, rng) : x, r), w, b, T(1e-12));
+        rgrid::backward(add(sum(mul(y, c)), sum(mul(r, d))));  // r has a second consumer
+        return std::vector<Tensor<T>>{y.value(), x.grad(), r.grad(), w.grad(), b.grad(), {T(rng.counter())}};
+    };
+    const auto composed = run(false), fused = run(true);
+    rgrid::set_num_threads(saved_threads);
+    const char* names[] = {"y", "dx", "dresidual", "dweight", "dbias", "rng counter"};
+    for (std::size_t i = 0; i < composed.size(); ++i) {
+        ASSERT_EQ(composed[i].size(), fused[i].size()) << names[i];
+        for (std::size_t j = 0; j < composed[i].size(); ++j)
+            ASSERT_EQ(composed[i].data()[j], fused[i].data()[j]) << names[i] << " at " << j << ", p " << p;
+    }
+}
+TEST(OpsForward, DropoutAddLayerNormIsBitIdenticalToComposed) {
+    for (std::size_t threads : {1, 3}) {
+        check_dropout_add_layer_norm<float>(0.1f, threads);
+        check_dropout_add_layer_norm<float>(0.f, threads);
+        check_dropout_add_layer_norm<double>(0.3, threads);
+    }
+    Rng rng(1);
+    Var<float> x(randn<float>({2, 8}, 1), true), r(randn<float>({2, 7}, 2), true);
+    EXPECT_THROW(dropout_add_layer_norm(x, r, Var<float>(), Var<float>(), 1e-12f, 0.1f, rng), rgrid::Error);
+}
+
 TEST(OpsForward, AttentionDropoutIsThreadCountIndependent) {
     auto q = randn<float>({2, 16, 8}, 1), k = randn<float>({2, 16, 8}, 2), v = randn<float>({2, 16, 8}, 3);
     Tensor<float> mask = rgrid::zeros<float>({2, 16});

@@ -39,6 +39,14 @@ Tensor<T> additive_attention_mask(const IndexTensor& attention_mask) {
     }
     return m;
 }
+/// LayerNorm(dropout(x) + residual) with the modules' settings (dropout off in eval mode):
+/// ops::dropout_add_layer_norm, bit-identical to the three modules applied in turn.
+template <class T>
+Var<T> dropout_add_norm(const Var<T>& x, const Var<T>& residual, const Dropout<T>& dropout,
+                        const rgrid::LayerNorm<T>& norm, Rng& rng) {
+    const T p = dropout.is_training() ? dropout.p : T(0);
+    return ops::dropout_add_layer_norm(x, residual, norm.weight, norm.bias, norm.eps, p, rng);
+}
 }  // namespace detail
 
 /// Word + position + token-type embeddings, LayerNorm, dropout.
@@ -126,8 +134,9 @@ public:
         this->register_module("dropout", dropout);
     }
     /// hidden (B, T, H), residual input (B, T, H) -> (B, T, H)
+    /// LayerNorm(dropout(dense(hidden)) + input), the last three as one fused op.
     Var<T> forward(const Var<T>& hidden, const Var<T>& input, Rng& rng) const {
-        return LayerNorm.forward(ops::add(dropout.forward(dense.forward(hidden), rng), input));
+        return detail::dropout_add_norm(dense.forward(hidden), input, dropout, LayerNorm, rng);
     }
 };
 
@@ -181,8 +190,9 @@ public:
         this->register_module("dropout", dropout);
     }
     /// intermediate (B, T, I), residual input (B, T, H) -> (B, T, H)
+    /// LayerNorm(dropout(dense(intermediate)) + input), the last three as one fused op.
     Var<T> forward(const Var<T>& intermediate, const Var<T>& input, Rng& rng) const {
-        return LayerNorm.forward(ops::add(dropout.forward(dense.forward(intermediate), rng), input));
+        return detail::dropout_add_norm(dense.forward(intermediate), input, dropout, LayerNorm, rng);
     }
 };
 

@@ -331,6 +331,95 @@ Var<T> layer_norm(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, T e
     return make_op<T>("layer_norm", std::move(y), {x, weight, bias}, std::move(backward_fn));
 }
 
+/// The post-LN block's tail in one op: y = layer_norm(dropout(x, p) + residual, weight, bias).
+/// x, residual (…, H); weight, bias (H) (either may be undefined). HF BertSelfOutput and
+/// BertOutput: `LayerNorm(dropout(dense(h)) + input)`.
+/// The result, every gradient and the rng stream are bit-identical to the composed
+/// `ops::layer_norm(ops::add(ops::dropout(x, p, rng), residual), weight, bias, eps)` (same
+/// keep mask, same arithmetic per element), in one pass over the rows forward (mask, sum,
+/// statistics, normalize) and one backward (LayerNorm's kernel writes dresidual and dx
+/// directly); saved: the sum (the LayerNorm input), the keep mask, mean and rstd — not the
+/// dropout output and the sum as two tensors. p == 0: no mask, no rng use.
+/// Example: `auto h = ops::dropout_add_layer_norm(dense_out, input, ln_w, ln_b, 1e-12f, 0.1f, rng);`
+template <class T>
+Var<T> dropout_add_layer_norm(const Var<T>& x, const Var<T>& residual, const Var<T>& weight, const Var<T>& bias,
+                              T eps, T p, Rng& rng) {
+    RGRID_CHECK(x.dim() >= 1, "ops::dropout_add_layer_norm: needs rank ≥ 1, got ", shape_str(x.shape()));
+    RGRID_CHECK(shape_of(x.value()) == shape_of(residual.value()), "ops::dropout_add_layer_norm: x ",
+                shape_str(x.shape()), " and residual ", shape_str(residual.shape()), " must have the same shape");
+    RGRID_CHECK(p >= T(0) && p < T(1), "ops::dropout_add_layer_norm: p must be in [0, 1), got ", p);
+    const std::size_t H = x.shape().back(), N = x.numel() / std::max<std::size_t>(H, 1);
+    if (weight.defined())
+        RGRID_CHECK(weight.dim() == 1 && weight.size(0) == H, "ops::dropout_add_layer_norm: weight ",
+                    shape_str(weight.shape()), " does not match x ", shape_str(x.shape()), " (expected (", H, "))");
+    if (bias.defined())
+        RGRID_CHECK(bias.dim() == 1 && bias.size(0) == H, "ops::dropout_add_layer_norm: bias ",
+                    shape_str(bias.shape()), " does not match x ", shape_str(x.shape()), " (expected (", H, "))");
+    const bool drop = p > T(0);
+    const T keep_scale = T(1) / (T(1) - p);
+    auto saved_sum = std::make_shared<Tensor<T>>(Tensor<T>::from_shape(x.shape()));  // dropout(x) + residual
+    auto saved_keep = std::make_shared<std::vector<std::uint8_t>>(drop ? N * H : 0);
+    auto saved_mean = std::make_shared<std::vector<T>>(N);
+    auto saved_rstd = std::make_shared<std::vector<T>>(N);
+    Tensor<T> y = Tensor<T>::from_shape(x.shape());
+    const T *xp = x.data(), *rp = residual.data();
+    const T* wp = weight.defined() ? weight.data() : nullptr;
+    const T* bp = bias.defined() ? bias.data() : nullptr;
+    T *sp = saved_sum->data(), *yp = y.data();
+    std::uint8_t* kp = saved_keep->data();
+    const std::uint64_t base = drop ? rng.counter() : 0;
+    parallel_for(N, detail::row_grain(H), [&](std::size_t rb, std::size_t re) {
+        const std::size_t b = rb * H, e = re * H;
+        if (drop) {
+            rgrid::detail::dropout_mask(rng, base, b, e, double(p), kp + b);
+            // Two loops, as the composed dropout and add: the dropped value is rounded before
+            // the add (one loop would let the compiler fuse x·scale + residual into an FMA).
+            for (std::size_t i = b; i < e; ++i) sp[i] = kp[i] ? xp[i] * keep_scale : T(0);
+            for (std::size_t i = b; i < e; ++i) sp[i] += rp[i];
+        } else {
+            for (std::size_t i = b; i < e; ++i) sp[i] = xp[i] + rp[i];
+        }
+        detail::layer_norm_forward(sp, wp, bp, eps, rb, re, H, yp, saved_mean->data(), saved_rstd->data());
+    });
+    if (drop) rng.skip(rgrid::detail::dropout_draws(N * H));
+    auto backward_fn = [xn = x.node_ptr(), rn = residual.node_ptr(), wn = weight.node_ptr(), bn = bias.node_ptr(),
+                        saved_sum, saved_keep, saved_mean, saved_rstd, keep_scale, N, H](rgrid::detail::Node<T>& out) {
+        const bool need_w = wn && wn->requires_grad, need_b = bn && bn->requires_grad;
+        const bool need_x = xn->requires_grad, need_r = rn->requires_grad;
+        const std::size_t parts = (need_w || need_b) ? std::max<std::size_t>(1, std::min(num_threads(), N / 8)) : 1;
+        std::vector<T> dw_part(need_w ? parts * H : 0, T(0)), db_part(need_b ? parts * H : 0, T(0));
+        // dsum = LayerNorm's dx: the residual's gradient as it is, x's through the mask. The
+        // residual is fetched first, as the composed add's backward did (same buffers if x is residual).
+        bool fresh_r = false, fresh_x = false;
+        T* dr = need_r ? rn->grad_for_accumulate(fresh_r).data() : nullptr;
+        T* dx = need_x ? xn->grad_for_accumulate(fresh_x).data() : nullptr;
+        const std::uint8_t* keep = saved_keep->empty() ? nullptr : saved_keep->data();
+        const T* w = wn ? wn->value.data() : nullptr;
+        parallel_for(parts, 1, [&](std::size_t pb, std::size_t pe) {
+            for (std::size_t q = pb; q < pe; ++q) {
+                const std::size_t r0 = q * N / parts, r1 = (q + 1) * N / parts, o = r0 * H, n = (r1 - r0) * H;
+                T* ds = (dr || dx) ? rgrid::detail::scratch<T>(n, 2) : nullptr;  // dsum of rows [r0, r1)
+                detail::layer_norm_backward(saved_sum->data() + o, out.grad.data() + o, w, saved_mean->data() + r0,
+                                            saved_rstd->data() + r0, 0, r1 - r0, H, ds, true,
+                                            need_w ? dw_part.data() + q * H : nullptr,
+                                            need_b ? db_part.data() + q * H : nullptr);
+                if (!ds) continue;
+                for (std::size_t i = 0; i < n; ++i) {
+                    const T g = ds[i];
+                    if (dr) dr[o + i] = fresh_r ? g : dr[o + i] + g;
+                    if (dx) {
+                        const T v = keep ? (keep[o + i] ? g * keep_scale : T(0)) : g;
+                        dx[o + i] = fresh_x ? v : dx[o + i] + v;
+                    }
+                }
+            }
+        });
+        if (need_w) detail::add_partials(*wn, dw_part, parts, H);
+        if (need_b) detail::add_partials(*bn, db_part, parts, H);
+    };
+    return make_op<T>("dropout_add_layer_norm", std::move(y), {x, residual, weight, bias}, std::move(backward_fn));
+}
+
 /// Inverted dropout: zero each element with probability p, scale the rest by 1/(1−p).
 /// https://pytorch.org/docs/stable/generated/torch.nn.functional.dropout.html
 /// Returns x itself when p == 0 (the caller decides training vs eval). The keep mask
