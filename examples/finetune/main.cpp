@@ -43,7 +43,10 @@ int main(int argc, char** argv) try {
                            ->type_name("DIR");
     app.add_option("--epochs", args.num_train_epochs, "epochs (evaluation and saving after each)")
         ->check(cli::count(1));
-    app.add_option("--batch-size", args.per_device_train_batch_size, "windows per optimizer step")
+    app.add_option("--batch-size", args.per_device_train_batch_size, "windows per micro-batch (per optimizer step without accumulation)")
+        ->check(cli::count(1));
+    app.add_option("--gradient-accumulation-steps", args.gradient_accumulation_steps, "micro-batches of --batch-size "
+                   "per optimizer step (the loss of each scaled by 1/N; effective batch N x batch size)")
         ->check(cli::count(1));
     app.add_option("--lr", args.learning_rate, "peak learning rate (AdamW; linear warmup, then linear decay to 0)")
         ->check(cli::real(0, std::numeric_limits<double>::infinity(), /*lo_open=*/true));
