@@ -71,6 +71,7 @@ public:
         classification_ = std::dynamic_pointer_cast<ClassificationObjective>(objective_);
         params_ = objective_->model().parameters();
         optimizer_ = make_optimizer();
+        if (!args_.should_save) return;  // a distributed run's ranks > 0: rank 0 writes the files
         add_callback(metrics_log_reporter(args_.output_dir + "/metrics.jsonl"));
         add_callback(curves_reporter(args_.output_dir + "/curves.svg", args_.logging_steps));
         add_callback(confusion_reporter(args_.output_dir + "/confusion_val.svg"));
@@ -80,7 +81,7 @@ public:
 
     /// Runs the whole training (or continues it after resume_from()).
     TrainOutput train() {
-        std::filesystem::create_directories(args_.output_dir);
+        if (args_.should_save) std::filesystem::create_directories(args_.output_dir);
         const std::size_t steps_per_epoch = optimizer_steps_per_epoch();
         const std::size_t total_steps = steps_per_epoch * args_.num_train_epochs;
         const auto warmup = static_cast<std::size_t>(std::ceil(args_.warmup_ratio * double(total_steps)));
@@ -228,7 +229,7 @@ private:
         state_.epoch_loss_sum = 0;
         state_.epoch_steps = 0;
         const bool improved = args_.evaluate_each_epoch && evaluate_epoch(epoch, train_loss);
-        if (!args_.save_each_epoch) return;
+        if (!args_.save_each_epoch || !args_.should_save) return;
         save_checkpoint(args_.output_dir + "/last", /*with_state=*/true);
         emit([&](auto& cb) { if (cb.on_save) cb.on_save(args_.output_dir + "/last", false); });
         if (improved || !args_.evaluate_each_epoch) {

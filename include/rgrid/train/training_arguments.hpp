@@ -41,6 +41,8 @@ struct TrainingArguments {
     bool class_weights = false;                   // weight the loss by n / (K · count_k), from training documents
     std::size_t logging_steps = 50;               // a metrics.jsonl line every N optimizer steps
     std::size_t bucket_batches = 50;              // length-bucket size in batches (1 = no bucketing)
+    bool should_save = true;                      // HF: false on ranks > 0 of a distributed run (no
+                                                  // checkpoints, metrics.jsonl or curves.svg there)
 
     /// Throws rgrid::Error naming the first invalid field.
     void validate() const {
