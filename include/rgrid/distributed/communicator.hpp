@@ -122,25 +122,18 @@ public:
     /// Non-blocking in-place sum over all ranks (finish it with wait()).
     template <class T>
     MPI_Request start_all_sum(T* data, std::size_t n, const char* what) const {
-        MPI_Request req = MPI_REQUEST_NULL;
-        RGRID_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, data, detail::checked_count(n, what), detail::mpi_type<T>(),
-                                       MPI_SUM, MPI_COMM_WORLD, &req),
-                        what);
-        return req;
+        return start_all_reduce(data, n, MPI_SUM, what);
     }
     /// Blocking (deadline-bounded) in-place sum over all ranks.
     template <class T>
     void all_sum(T* data, std::size_t n, const char* what) const {
-        MPI_Request req = start_all_sum(data, n, what);
+        MPI_Request req = start_all_reduce(data, n, MPI_SUM, what);
         wait(&req, 1, what);
     }
     /// Blocking in-place maximum over all ranks.
     template <class T>
     void all_max(T* data, std::size_t n, const char* what) const {
-        MPI_Request req = MPI_REQUEST_NULL;
-        RGRID_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, data, detail::checked_count(n, what), detail::mpi_type<T>(),
-                                       MPI_MAX, MPI_COMM_WORLD, &req),
-                        what);
+        MPI_Request req = start_all_reduce(data, n, MPI_MAX, what);
         wait(&req, 1, what);
     }
     /// Copies `root`'s data to every rank.
@@ -189,6 +182,15 @@ public:
     }
 
 private:
+    template <class T>
+    MPI_Request start_all_reduce(T* data, std::size_t n, MPI_Op op, const char* what) const {
+        MPI_Request req = MPI_REQUEST_NULL;
+        RGRID_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, data, detail::checked_count(n, what), detail::mpi_type<T>(), op,
+                                       MPI_COMM_WORLD, &req),
+                        what);
+        return req;
+    }
+
     int rank_ = 0, size_ = 1;
     double timeout_;
 };

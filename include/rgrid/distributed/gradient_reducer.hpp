@@ -10,9 +10,10 @@
 //   finish()  (the Trainer's on_gradients, before clipping) starts what is left, waits for
 //             everything (deadline-bounded, distributed/communicator.hpp) and writes
 //             sum / world_size back into each gradient.
-// With gradient accumulation only the last micro-batch's backward reduces (arm(false) before
-// the others: DDP's no_sync). A parameter without a gradient on this pass contributes zeros and
-// is left without one (so AdamW skips it as in one process).
+// With gradient accumulation the hooks add each micro-batch's gradient to the buckets and only
+// the last micro-batch's backward starts the all-reduce (arm(false) before the others: DDP's
+// no_sync). A parameter without a gradient in the step contributes zeros and is left without
+// one (so AdamW skips it as in one process).
 // Determinism: for 2 ranks the sum g0 + g1 is the same bits in either order, and x/2 is exact, so
 // 2 ranks × batch b reproduce one process accumulating 2 micro-batches of b (fl(g0/2 + g1/2))
 // bit for bit. For more ranks the order of MPI's sum is the library's choice.
@@ -81,7 +82,7 @@ public:
     void finish() {
         const auto t0 = std::chrono::steady_clock::now();
         for (std::size_t k = 0; k < params_.size(); ++k)
-            if (!ready_[k]) fill_slot(k);  // not reached by the hooks (no overlap, or no gradient)
+            if (!ready_[k]) add_to_slot(k, /*last=*/true);  // not reached by the hooks (no overlap, or no gradient)
         start_ready_buckets();
         std::vector<MPI_Request> reqs;
         for (auto& b : buckets_) reqs.push_back(b.request);
@@ -130,9 +131,13 @@ private:
         started_in_backward_ = 0;
     }
 
+    // Every micro-batch's gradient is added to the bucket on its own and then released, so the
+    // next micro-batch computes a fresh one (PyTorch's AccumulateGrad order, the same as the
+    // Trainer's gradient accumulation): the sums of all paths round alike.
     void on_ready(std::size_t k) {
-        if (!armed_ || ready_[k]) return;
-        fill_slot(k);
+        if (ready_[k]) return;
+        add_to_slot(k, armed_);
+        if (!armed_) return;
         const std::size_t before = next_bucket_;
         start_ready_buckets();
         started_in_backward_ += next_bucket_ - before;
@@ -144,13 +149,21 @@ private:
         }
     }
 
-    void fill_slot(std::size_t k) {
+    // slot += this pass's gradient (a copy for the first), which is then released; `last`: the
+    // parameter's slot is final for this step.
+    void add_to_slot(std::size_t k, bool last) {
         const auto [bi, off] = slot_of_[k];
         float* dst = buckets_[bi].buffer.data() + off;
         const std::size_t n = params_[k]->numel();
-        had_grad_[k] = params_[k]->has_grad();
-        if (had_grad_[k]) std::memcpy(dst, params_[k]->grad().data(), n * sizeof(float));
-        else std::fill(dst, dst + n, 0.f);
+        if (params_[k]->has_grad()) {
+            const float* g = params_[k]->grad().data();
+            if (had_grad_[k]) for (std::size_t i = 0; i < n; ++i) dst[i] += g[i];
+            else std::memcpy(dst, g, n * sizeof(float));
+            had_grad_[k] = true;
+            params_[k]->zero_grad();
+        }
+        if (!last) return;
+        if (!had_grad_[k]) std::fill(dst, dst + n, 0.f);
         ready_[k] = true;
         ++buckets_[bi].ready;
     }

@@ -178,6 +178,7 @@ private:
         const std::size_t last = std::min(first + args_.gradient_accumulation_steps, objective_->batches_per_epoch());
         const std::size_t micro = last - first;
         double lv = 0;
+        std::vector<Tensor<float>> accumulated(micro > 1 ? params_.size() : 0, Tensor<float>::from_shape({0}));
         for (std::size_t k = first; k < last; ++k) {
             Batch batch = objective_->batch(epoch, k);
             Var<float> loss = objective_->loss(batch, dropout_rng_);
@@ -187,7 +188,9 @@ private:
             lv += v / double(micro);
             emit([&](auto& cb) { if (cb.on_backward_begin) cb.on_backward_begin(k + 1 == last); });
             backward(micro == 1 ? loss : loss * (1.f / float(micro)));  // HF: loss / gradient_accumulation_steps
+            if (micro > 1) stash_gradients(accumulated);
         }
+        if (micro > 1) restore_gradients(accumulated);
         emit([&](auto& cb) { if (cb.on_gradients) cb.on_gradients(params_); });
         double grad_norm = NAN;
         if (args_.max_grad_norm > 0) grad_norm = clip_grad_norm(params_, args_.max_grad_norm);
@@ -219,6 +222,31 @@ private:
             log_steps_ = 0;
             emit([&](auto& cb) { if (cb.on_log) cb.on_log(rec); });
         }
+    }
+
+    /// Gradient accumulation as PyTorch's AccumulateGrad does it: each micro-batch's gradient is
+    /// computed on its own (the parameter's gradient released after every backward, so kernels
+    /// never add into it) and then added to the sum: sum = ((g1 + g2) + g3) … in fp32. The
+    /// data-parallel reducer (distributed/gradient_reducer.hpp) sums in the same way, which makes
+    /// 2 ranks bit-identical to 2 accumulated micro-batches.
+    void stash_gradients(std::vector<Tensor<float>>& sum) const {
+        for (std::size_t i = 0; i < params_.size(); ++i) {
+            Var<float>& p = *params_[i];
+            if (!p.has_grad()) continue;
+            if (sum[i].size() != p.numel()) {
+                sum[i] = std::move(p.grad());
+            } else {
+                float* d = sum[i].data();
+                const float* g = p.grad().data();
+                for (std::size_t j = 0, n = p.numel(); j < n; ++j) d[j] += g[j];
+            }
+            p.zero_grad();
+        }
+    }
+    void restore_gradients(std::vector<Tensor<float>>& sum) const {
+        for (std::size_t i = 0; i < params_.size(); ++i)
+            if (sum[i].size() == params_[i]->numel() && sum[i].dimension() == params_[i]->dim())
+                params_[i]->grad() = std::move(sum[i]);
     }
 
     /// End of an epoch: evaluate (and decide early stopping), then save last/ and best/.
