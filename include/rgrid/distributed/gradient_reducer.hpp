@@ -2,7 +2,8 @@
 // GradientReducer: averages the gradients of a model's parameters over all ranks, in buckets,
 // overlapped with backward (the scheme of PyTorch DDP's reducer and Horovod's fusion buffer).
 //   buckets   parameters in REVERSE registration order (backward produces the last layers'
-//             gradients first), cut into buckets of about bucket_bytes (25 MB, DDP's default)
+//             gradients first), cut into buckets of at most bucket_bytes (25 MB, DDP's default;
+//             a larger parameter, e.g. the word embeddings, is a bucket of its own)
 //   overlap   each parameter's grad_ready_hook (autograd/var.hpp) copies its gradient into its
 //             bucket; a full bucket starts MPI_Iallreduce(SUM) at once, while backward goes on.
 //             Buckets start strictly in index order, so every rank issues the same collectives
@@ -54,8 +55,10 @@ public:
         RGRID_CHECK(opt_.bucket_bytes > 0, "GradientReducer: bucket_bytes must be > 0");
         slot_of_.resize(params_.size());
         for (std::size_t k = params_.size(); k-- > 0;) {  // reverse registration order
-            if (buckets_.empty() || buckets_.back().buffer.size() * sizeof(float) >= opt_.bucket_bytes)
-                buckets_.push_back({});
+            const std::size_t bytes = params_[k]->numel() * sizeof(float);
+            if (buckets_.empty() ||
+                (!buckets_.back().buffer.empty() && buckets_.back().buffer.size() * sizeof(float) + bytes > opt_.bucket_bytes))
+                buckets_.push_back({});  // a parameter larger than the cap gets a bucket of its own
             Bucket& b = buckets_.back();
             slot_of_[k] = {buckets_.size() - 1, b.buffer.size()};
             b.members.push_back(k);
