@@ -1,7 +1,7 @@
 // data_parallel_step: the time of a BERT training step, alone or data-parallel under mpirun,
 // split into compute and gradient all-reduce (benchmarks/distributed/measure.sh runs the
 // comparisons of docs/performance.md). Not a test: it measures, it checks nothing.
-//   data_parallel_step PRESET BATCH_PER_RANK TOKENS STEPS [overlap=0|1] [threads=N]
+//   data_parallel_step PRESET|MODEL_DIR BATCH_PER_RANK TOKENS STEPS [overlap=0|1] [threads=N]
 // One step = forward + cross-entropy + backward (+ bucketed all-reduce, overlapped with backward
 // or after it) + clip + AdamW, on random token ids. Prints one line per run (rank 0):
 //   preset, ranks, threads, batch per rank, step seconds (median), samples/s, the all-reduce
@@ -47,7 +47,9 @@ int main(int argc, char** argv) {
             else if (a.rfind("threads=", 0) == 0) set_num_threads(std::stoul(a.substr(8)));
             else throw Error("data_parallel_step: unknown option " + a);
         }
-        BertConfig cfg = BertConfig::preset(preset);
+        // a preset name, or a checkpoint directory's config.json (e.g. models/minilm-l6)
+        BertConfig cfg = preset.find('/') == std::string::npos ? BertConfig::preset(preset)
+                                                               : BertConfig::load(preset + "/config.json");
         cfg.id2label = {"a", "b"};
         Rng rng(1);
         BertForSequenceClassification<float> model(cfg, rng);
