@@ -26,11 +26,13 @@
 //             report, bit for bit. Other objectives evaluate on every rank.
 //   files     rank 0 only (TrainingArguments::should_save); checkpoints carry distributed.json
 //             (the world size) and a resume with another world size is refused.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "rgrid/core/json.hpp"
 #include "rgrid/distributed/communicator.hpp"
