@@ -35,6 +35,9 @@ if [ "$main_only" = 0 ]; then
     python3 python3-torch python3-numpy
     # browser checks of the EDA report and the web page; load benchmark; fuzzing
     chromium fonts-dejavu-core wrk clang libclang-rt-14-dev
+    # data parallelism over MPI (include/rgrid/distributed/, docs/distributed.md) and its
+    # multi-rank tests: OpenMPI's headers/libraries and mpirun (optional in the build)
+    libopenmpi-dev openmpi-bin
   )
 fi
 # Node.js + npm fetch the default corpus and the peer tools; keep an existing install.

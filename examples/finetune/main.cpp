@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/cli.hpp"
+#include "common/distributed.hpp"
 #include "rgrid/rgrid.hpp"
 #include "rgrid/train/report/console_reporter.hpp"
 #include "rgrid/train/trainer.hpp"
@@ -16,7 +17,7 @@
 
 using namespace rgrid;
 
-int main(int argc, char** argv) try {
+static int run(int argc, char** argv, cli::Distributed& dist) {
     rgrid::tune_allocator();  // reuse freed buffers step to step (core/allocator.hpp)
     CLI::App app{"Fine-tunes a BERT classifier on a CSV (text,label) with sliding windows for long texts; writes "
                  "OUT/best and OUT/last (HF layout), OUT/metrics.jsonl and OUT/curves.svg.",
@@ -43,7 +44,10 @@ int main(int argc, char** argv) try {
                            ->type_name("DIR");
     app.add_option("--epochs", args.num_train_epochs, "epochs (evaluation and saving after each)")
         ->check(cli::count(1));
-    app.add_option("--batch-size", args.per_device_train_batch_size, "windows per optimizer step")
+    app.add_option("--batch-size", args.per_device_train_batch_size, "windows per micro-batch (per optimizer step without accumulation)")
+        ->check(cli::count(1));
+    app.add_option("--gradient-accumulation-steps", args.gradient_accumulation_steps, "micro-batches of --batch-size "
+                   "per optimizer step (the loss of each scaled by 1/N; effective batch N x batch size)")
         ->check(cli::count(1));
     app.add_option("--lr", args.learning_rate, "peak learning rate (AdamW; linear warmup, then linear decay to 0)")
         ->check(cli::real(0, std::numeric_limits<double>::infinity(), /*lo_open=*/true));
@@ -67,6 +71,9 @@ int main(int argc, char** argv) try {
     app.add_option("--patience", args.early_stopping_patience, "stop after N epochs without a better validation F1, "
                    "0 = off")->check(cli::count());
     app.add_option("--logging-steps", args.logging_steps, "a metrics.jsonl line every N steps")->check(cli::count(1));
+    double mpi_timeout = 300;
+    app.add_option("--mpi-timeout", mpi_timeout, "under mpirun/srun: a collective that waits longer than this many "
+                   "seconds stops the job (a dead or stuck rank)")->check(cli::real(0, 1e9, /*lo_open=*/true));
     app.add_option("--vocab", vocab_file, "vocab.txt for --preset")->type_name("FILE");
     app.add_option("--text-col", text_col, "name of the text column");
     app.add_option("--label-col", label_col, "name of the label column");
@@ -78,12 +85,15 @@ int main(int argc, char** argv) try {
     args.aggregation = parse_aggregation(aggregation);
     args.validate();
     if (args.threads) set_num_threads(args.threads);
+    if (!dist.is_main()) std::cout.rdbuf(nullptr);  // under MPI only rank 0 prints (and writes files)
+    args = dist.adapt(args, mpi_timeout);
 
     // --resume: the weights and the training state come from the checkpoint; a --preset or
     // --init given as well (the original command line repeated) must describe the same model.
     std::string from = init;  // the checkpoint the weights come from (unused with --preset)
     if (resume_opt->count()) {
         from = find_resume_checkpoint(resume);
+        dist.check_resume(from);  // the same number of ranks as the interrupted run
         if (from != resume)
             std::cout << "[resume] " << resume << " is a run's output directory: continuing from " << from << '\n';
         const BertConfig saved = BertConfig::load(from + "/config.json");
@@ -125,8 +135,10 @@ int main(int argc, char** argv) try {
         std::cout << "[model] initialized from " << from << " (" << model->num_parameters() << " parameters)\n";
     }
 
-    Trainer trainer(model, tokenizer, vocab, args, train, val);
-    if (resume_opt->count()) trainer.resume_from(from);
+    Trainer trainer(dist.wrap(std::make_shared<ClassificationObjective>(model, tokenizer, vocab, args, train, val)),
+                    args);
+    if (resume_opt->count()) trainer.resume_from(from);  // every rank reads rank 0's checkpoint
+    dist.attach(trainer);  // MPI: rank 0's weights to all, gradient all-reduce (docs/distributed.md)
     const bool tty = isatty(fileno(stdout));
     trainer.add_callback(console_reporter(std::cout, {.redraw = tty, .line_every = tty ? std::size_t(0) : std::size_t(50)}));
     TrainOutput out = trainer.train();
@@ -134,7 +146,7 @@ int main(int argc, char** argv) try {
               << "/last/  metrics: " << args.output_dir << "/metrics.jsonl  curves: " << args.output_dir
               << "/curves.svg\n";
 
-    if (app.count("--test")) {
+    if (app.count("--test") && dist.is_main()) {
         Dataset test = Dataset::from_csv(test_csv, text_col, label_col, train.label_names);
         auto best = Predictor::from_pretrained(args.output_dir + "/best");
         EvalReport r = evaluate(best, test, "test");
@@ -153,7 +165,15 @@ int main(int argc, char** argv) try {
     }
     (void)out;
     return 0;
-} catch (const std::exception& e) {
-    std::cerr << "rgrid-finetune: error: " << e.what() << '\n';
-    return 1;
+}
+
+int main(int argc, char** argv) {
+    cli::Distributed dist(argc, argv, "rgrid-finetune");  // MPI when started by mpirun/srun
+    try {
+        return run(argc, argv, dist);
+    } catch (const std::exception& e) {
+        std::cerr << "rgrid-finetune: error" << dist.where() << ": " << e.what() << '\n';
+        dist.abort_job(1);
+        return 1;
+    }
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/cli.hpp"
+#include "common/distributed.hpp"
 #include "rgrid/rgrid.hpp"
 #include "rgrid/train/evaluate.hpp"
 #include "rgrid/train/predictor.hpp"
@@ -32,7 +33,7 @@ static void check_output(const std::string& input, const std::string& output) {
                 "; refusing to write over it (give another path)");
 }
 
-int main(int argc, char** argv) try {
+static int run(int argc, char** argv, cli::Distributed& dist) {
     rgrid::tune_allocator();  // reuse freed buffers step to step (core/allocator.hpp)
     CLI::App app{"Classifies texts with a fine-tuned checkpoint: --text prints the label and every label's "
                  "probability; --input CSV adds a prediction column and one prob_<label> column per label. "
@@ -62,6 +63,9 @@ int main(int argc, char** argv) try {
     bool int8 = false;
     app.add_flag("--int8", int8, "quantize the fp32 checkpoint on load (int8 encoder; docs/int8.md); an int8 "
                  "checkpoint (rgrid-quantize) runs in int8 without it");
+    double mpi_timeout = 300;
+    app.add_option("--mpi-timeout", mpi_timeout, "under mpirun/srun: a collective that waits longer than this many "
+                   "seconds stops the job (a dead or stuck rank)")->check(cli::real(0, 1e9, /*lo_open=*/true));
     app.add_option("--text-col", text_col, "name of --input's text column");
     app.add_option("--label-col", label_col, "name of --input's label column (if present: accuracy, F1, report)");
     app.callback([&] {
@@ -82,6 +86,7 @@ int main(int argc, char** argv) try {
     const auto& labels = predictor.labels();
 
     if (text_opt->count()) {
+        if (!dist.is_main()) return 0;  // one text: rank 0 alone
         Prediction p = predictor.predict(text);
         std::printf("label: %s  (%zu window%s, %s aggregation)\n", p.label.c_str(), p.windows, p.windows == 1 ? "" : "s",
                     aggregation_name(po.aggregation));
@@ -105,9 +110,13 @@ int main(int argc, char** argv) try {
     }
     std::vector<std::string> texts;
     for (const auto& row : table.rows) texts.push_back(row[tc]);
-    std::vector<Prediction> preds = predictor.predict(texts);
-    std::size_t windows = 0;
-    for (const auto& p : preds) windows += p.windows;
+    // Under MPI every rank reads and windows the whole input; the model's batches are dealt
+    // round-robin over the ranks and their logits summed on rank 0, which writes the output.
+    const WindowedDocs wd = make_windows(predictor.tokenizer(), texts, {}, po.window);
+    const Tensor<float> logits = dist.window_logits(predictor, wd.windows, mpi_timeout);  // (W, K)
+    if (!dist.is_main()) return 0;
+    std::vector<Prediction> preds = predictor.predictions(logits, wd.windows, texts.size());
+    const std::size_t windows = wd.windows.size();
     std::fprintf(stderr, "[predict] %zu documents -> %zu windows (max_length %zu, stride %zu), %s aggregation, %s\n",
                  texts.size(), windows, po.window.max_length, po.window.stride, aggregation_name(po.aggregation),
                  predictor.int8() ? "int8" : "fp32");
@@ -141,7 +150,15 @@ int main(int argc, char** argv) try {
                   << metrics::confusion_matrix_text(metrics::confusion_matrix(y_true, y_pred, labels.size()), labels);
     }
     return 0;
-} catch (const std::exception& e) {
-    std::cerr << "rgrid-predict: error: " << e.what() << '\n';
-    return 1;
+}
+
+int main(int argc, char** argv) {
+    cli::Distributed dist(argc, argv, "rgrid-predict");  // MPI when started by mpirun/srun
+    try {
+        return run(argc, argv, dist);
+    } catch (const std::exception& e) {
+        std::cerr << "rgrid-predict: error" << dist.where() << ": " << e.what() << '\n';
+        dist.abort_job(1);
+        return 1;
+    }
 }

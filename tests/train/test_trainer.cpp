@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -290,4 +291,58 @@ TEST(Trainer, ResumedRunLogsEveryStepOnce) {
     EXPECT_EQ(gradient_calls, tc.state().global_step - start);
     EXPECT_EQ(logged_steps(out_b + "/metrics.jsonl"), logged_steps(out_a + "/metrics.jsonl"));
     EXPECT_EQ(tc.state(), ta.state());
+}
+
+// --gradient-accumulation-steps (HF semantics): the loss of each micro-batch is scaled by 1/N
+// and the optimizer steps once per N micro-batches, so N micro-batches of b windows give the
+// gradient of one batch of N·b windows (the mean over the same windows, summed in another
+// order: fp32 tolerance). Dropout is off so both runs see the same function.
+TEST(Trainer, GradientAccumulationMatchesOneLargerBatch) {
+    Fixture f;
+    Dataset train = topics(8, 5);
+    BertConfig cfg = small_config(train.label_names);
+    cfg.hidden_dropout_prob = 0;
+    cfg.attention_probs_dropout_prob = 0;
+    auto run = [&](std::size_t batch, std::size_t accumulation, const std::string& name) {
+        Rng rng(11);
+        auto model = std::make_shared<BertForSequenceClassification<float>>(cfg, rng);
+        TrainingArguments args = small_args(temp_dir(name));
+        args.num_train_epochs = 1;
+        args.max_windows = 1;  // 8 documents = 8 windows: one batch of 8, or 2 micro-batches of 4
+        args.per_device_train_batch_size = batch;
+        args.gradient_accumulation_steps = accumulation;
+        args.evaluate_each_epoch = false;
+        args.save_each_epoch = false;
+        args.logging_steps = 1;
+        Trainer trainer(model, f.tok, kVocab, args, train, {});
+        EXPECT_EQ(trainer.train_windows().windows.size(), 8u);
+        std::vector<Tensor<float>> grads;
+        std::size_t backwards = 0, logs = 0;
+        TrainerCallback cb;
+        cb.on_backward_begin = [&](bool) { ++backwards; };
+        cb.on_gradients = [&](const std::vector<Var<float>*>& ps) {
+            for (auto* p : ps) grads.push_back(p->grad());
+        };
+        cb.on_log = [&](const LogRecord&) { ++logs; };
+        trainer.add_callback(cb);
+        TrainOutput o = trainer.train();
+        EXPECT_EQ(o.global_step, 1u) << name;  // one optimizer step either way
+        EXPECT_EQ(backwards, accumulation) << name;
+        EXPECT_EQ(logs, 1u) << name;            // logging per optimizer step, not per micro-batch
+        return grads;
+    };
+    const auto one = run(8, 1, "accum1");
+    const auto two = run(4, 2, "accum2");
+    ASSERT_EQ(one.size(), two.size());
+    for (std::size_t i = 0; i < one.size(); ++i) {
+        ASSERT_EQ(one[i].shape(), two[i].shape());
+        float scale = 1e-3f, diff = 0;
+        for (std::size_t j = 0; j < one[i].size(); ++j) {
+            scale = std::max(scale, std::abs(one[i].data()[j]));
+            diff = std::max(diff, std::abs(one[i].data()[j] - two[i].data()[j]));
+        }
+        EXPECT_LT(diff / scale, 1e-4f) << "parameter " << i;
+    }
+    EXPECT_TRUE(error_of([] { TrainingArguments a{.output_dir = "x", .gradient_accumulation_steps = 0}; a.validate(); })
+                    .find("gradient_accumulation_steps") != std::string::npos);
 }

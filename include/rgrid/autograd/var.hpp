@@ -33,6 +33,9 @@ struct Node {
     bool is_leaf = true;
     std::vector<std::shared_ptr<Node<T>>> parents;
     std::function<void(Node<T>&)> backward_fn;  // reads this->grad, accumulates into parents
+    /// Leaves only: called by backward() once this node's gradient is complete for the pass
+    /// (PyTorch's post-accumulate-grad hook; a data-parallel all-reduce starts from it).
+    std::function<void(Node<T>&)> grad_ready_hook;
     const char* op_name = "leaf";
 
     Node() = default;
@@ -208,6 +211,7 @@ void backward(const Var<T>& root, const Tensor<T>* seed = nullptr) {
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         detail::Node<T>* n = it->get();
         if (n->backward_fn && n->has_grad()) n->backward_fn(*n);
+        if (n->is_leaf && n->grad_ready_hook && n->has_grad()) n->grad_ready_hook(*n);  // every consumer has run
         if (!n->is_leaf) {  // release the graph and intermediate gradients as we go
             n->backward_fn = nullptr;
             n->parents.clear();

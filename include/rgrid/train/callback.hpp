@@ -41,6 +41,9 @@ struct TrainBegin {
 struct TrainerCallback {
     std::function<void(const TrainBegin&)> on_train_begin;
     std::function<void(std::size_t epoch, std::size_t steps_in_epoch)> on_epoch_begin;  // epoch is 1-based
+    /// Before the backward of each micro-batch; `last_micro_batch` says whether the optimizer
+    /// step follows it (gradient accumulation: an all-reduce waits for the last, like DDP's no_sync).
+    std::function<void(bool last_micro_batch)> on_backward_begin;
     /// After backward, before gradient clipping and the optimizer step: the place for an
     /// all-reduce of the gradients between processes (data parallelism). May change the grads.
     std::function<void(const std::vector<Var<float>*>& parameters)> on_gradients;

@@ -104,6 +104,7 @@ public:
 
     const WindowedDocs& train_windows() const { return train_docs_; }
     const WindowedDocs& val_windows() const { return val_docs_; }
+    const std::vector<std::int64_t>& val_labels() const { return val_labels_; }  // per validation document
     Predictor& predictor() { return predictor_; }
 
 private:

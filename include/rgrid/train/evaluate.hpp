@@ -63,10 +63,11 @@ inline std::vector<std::string> texts_of(const Dataset& ds) {
     return t;
 }
 
-/// Evaluates pre-cut windows (each carrying its document's label) of `wd.num_docs` documents.
-inline EvalReport evaluate_windows(const Predictor& predictor, const WindowedDocs& wd,
-                                   const std::vector<std::int64_t>& labels) {
-    const auto t0 = std::chrono::steady_clock::now();
+/// The report of pre-cut windows of `wd.num_docs` documents from their logits `wl` (W, K), row i
+/// = wd.windows[i] (computed by Predictor::window_logits, possibly in shards on several ranks).
+inline EvalReport evaluate_window_logits(const Predictor& predictor, const WindowedDocs& wd,
+                                         const std::vector<std::int64_t>& labels, const Tensor<float>& wl,
+                                         std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now()) {
     const auto& names = predictor.labels();
     RGRID_CHECK(labels.size() == wd.num_docs, "evaluate_windows: ", labels.size(), " labels for ", wd.num_docs,
                 " documents");
@@ -75,8 +76,10 @@ inline EvalReport evaluate_windows(const Predictor& predictor, const WindowedDoc
     r.documents = wd.num_docs;
     r.windows = wd.windows.size();
     if (wd.num_docs == 0) return r;
-    Tensor<float> wl = predictor.window_logits(wd.windows);  // (W, K)
     const std::size_t k = names.size();
+    RGRID_CHECK(wl.dimension() == 2 && wl.shape()[0] == wd.windows.size() && wl.shape()[1] == k,
+                "evaluate_window_logits: logits of shape ", shape_str(wl.shape()), " for ", wd.windows.size(),
+                " windows and ", k, " labels");
     double loss = 0;
     std::vector<std::size_t> doc_ids(wd.windows.size());
     for (std::size_t i = 0; i < wd.windows.size(); ++i) {
@@ -97,6 +100,13 @@ inline EvalReport evaluate_windows(const Predictor& predictor, const WindowedDoc
     r.macro = metrics::average(r.confusion, metrics::Average::Macro);
     r.runtime = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;
+}
+
+/// Evaluates pre-cut windows (each carrying its document's label) of `wd.num_docs` documents.
+inline EvalReport evaluate_windows(const Predictor& predictor, const WindowedDocs& wd,
+                                   const std::vector<std::int64_t>& labels) {
+    const auto t0 = std::chrono::steady_clock::now();
+    return evaluate_window_logits(predictor, wd, labels, predictor.window_logits(wd.windows), t0);
 }
 
 /// Evaluates a labelled data set with the predictor's window and aggregation settings.

@@ -125,6 +125,8 @@ public:
     /// (e.g. by serve::DynamicBatcher, which runs windows of several requests together).
     std::vector<Prediction> predictions(const Tensor<float>& wl, const std::vector<Window>& windows,
                                         std::size_t num_docs) const {
+        RGRID_CHECK(wl.dimension() == 2 && wl.shape()[0] == windows.size(), "Predictor: logits of shape ",
+                    shape_str(wl.shape()), " for ", windows.size(), " windows");
         std::vector<std::size_t> doc_ids(windows.size());
         for (std::size_t i = 0; i < windows.size(); ++i) doc_ids[i] = windows[i].doc_id;
         DocumentLogits dl = aggregate_documents(wl, doc_ids, num_docs, opt_.aggregation);
@@ -139,7 +141,11 @@ public:
     /// Logits of every window, (W, K), row i = windows[i]. Batches are sorted by length
     /// (minimal padding); the model runs in eval mode under NoGradGuard and its previous
     /// train/eval mode is restored. Safe to call from several threads on an eval-mode model.
-    Tensor<float> window_logits(const std::vector<Window>& windows) const {
+    /// With `num_shards` > 1 only batches shard, shard + num_shards, … are computed and the other
+    /// rows are 0: the shards of several processes sum to the unsharded result, bit for bit.
+    Tensor<float> window_logits(const std::vector<Window>& windows, std::size_t shard = 0,
+                                std::size_t num_shards = 1) const {
+        RGRID_CHECK(num_shards > 0 && shard < num_shards, "Predictor::window_logits: shard ", shard, " of ", num_shards);
         const std::size_t k = model_->config().num_labels();
         Tensor<float> out = Tensor<float>::from_shape({windows.size(), k});  // (W, K)
         if (windows.empty()) return out;
@@ -157,7 +163,10 @@ public:
         NoGradGuard no_grad;
         Batcher batcher(windows, BatcherOptions{.batch_size = opt_.batch_size, .shuffle = false,
                                                 .pad_id = tokenizer_->vocab().pad_id()});
-        for (const auto& idx : batcher.plan(0)) {
+        const auto plan = batcher.plan(0);
+        if (num_shards > 1) out.fill(0.f);
+        for (std::size_t bi = shard; bi < plan.size(); bi += num_shards) {
+            const auto& idx = plan[bi];
             Batch b = batcher.make_batch(idx);
             Rng unused(0);  // eval mode: dropout is the identity
             Var<float> logits = model_->forward(b.input_ids, b.token_type_ids, b.attention_mask, unused);  // (B, K)

@@ -2,7 +2,8 @@
 // Trainer: Hugging Face Trainer semantics on CPU. The loop is generic over an Objective
 // (train/objective.hpp: the model, its batches, its loss, its evaluation); the default one is
 // BERT sequence classification with sliding windows (train/classification_objective.hpp).
-// train() = for each epoch: train_step() per batch, then end_epoch(): evaluate, early stopping,
+// train() = for each epoch: train_step() per optimizer step (gradient_accumulation_steps
+// micro-batches of the objective each), then end_epoch(): evaluate, early stopping,
 // save DIR/last (model + training_state.safetensors) and, when the validation score (weighted
 // F1) improves, DIR/best. The optimizer (make_optimizer) is built once, in the constructor.
 // The library never prints: progress goes to TrainerCallback functions (train/callback.hpp).
@@ -70,6 +71,7 @@ public:
         classification_ = std::dynamic_pointer_cast<ClassificationObjective>(objective_);
         params_ = objective_->model().parameters();
         optimizer_ = make_optimizer();
+        if (!args_.should_save) return;  // a distributed run's ranks > 0: rank 0 writes the files
         add_callback(metrics_log_reporter(args_.output_dir + "/metrics.jsonl"));
         add_callback(curves_reporter(args_.output_dir + "/curves.svg", args_.logging_steps));
         add_callback(confusion_reporter(args_.output_dir + "/confusion_val.svg"));
@@ -79,8 +81,8 @@ public:
 
     /// Runs the whole training (or continues it after resume_from()).
     TrainOutput train() {
-        std::filesystem::create_directories(args_.output_dir);
-        const std::size_t steps_per_epoch = objective_->batches_per_epoch();
+        if (args_.should_save) std::filesystem::create_directories(args_.output_dir);
+        const std::size_t steps_per_epoch = optimizer_steps_per_epoch();
         const std::size_t total_steps = steps_per_epoch * args_.num_train_epochs;
         const auto warmup = static_cast<std::size_t>(std::ceil(args_.warmup_ratio * double(total_steps)));
         const LinearSchedule schedule(std::min(warmup, total_steps), total_steps);
@@ -160,20 +162,40 @@ private:
             AdamWOptions{.lr = args_.learning_rate, .weight_decay = args_.weight_decay});
     }
 
-    /// One optimizer step on batch `b` of `epoch`: forward + loss → backward → on_gradients
-    /// (e.g. an all-reduce) → clip → learning rate → AdamW step → zero_grad, then the log line.
+    /// Optimizer steps per epoch: the objective's batches in groups of gradient_accumulation_steps
+    /// (the last group may be shorter).
+    std::size_t optimizer_steps_per_epoch() const {
+        const std::size_t n = args_.gradient_accumulation_steps;
+        return (objective_->batches_per_epoch() + n - 1) / n;
+    }
+
+    /// One optimizer step `b` of `epoch`: for each of its micro-batches (gradient_accumulation_steps
+    /// of the objective's batches, HF semantics) forward + loss → backward of loss / micro-batches,
+    /// the gradients accumulating; then on_gradients (e.g. an all-reduce) → clip → learning rate →
+    /// AdamW step → zero_grad, then the log line (its loss is the mean over the micro-batches).
     void train_step(std::size_t epoch, std::size_t b, std::size_t steps_in_epoch, const LinearSchedule& schedule) {
-        Batch batch = objective_->batch(epoch, b);
-        Var<float> loss = objective_->loss(batch, dropout_rng_);
-        const double lv = loss.value()();
-        RGRID_CHECK(std::isfinite(lv), "Trainer: non-finite loss ", lv, " at step ", state_.global_step + 1,
-                    " (epoch ", epoch + 1, ", batch ", b + 1, "); lower the learning rate");
-        backward(loss);
+        const std::size_t first = b * args_.gradient_accumulation_steps;
+        const std::size_t last = std::min(first + args_.gradient_accumulation_steps, objective_->batches_per_epoch());
+        const std::size_t micro = last - first;
+        double lv = 0;
+        std::vector<Tensor<float>> accumulated(micro > 1 ? params_.size() : 0, Tensor<float>::from_shape({0}));
+        for (std::size_t k = first; k < last; ++k) {
+            Batch batch = objective_->batch(epoch, k);
+            Var<float> loss = objective_->loss(batch, dropout_rng_);
+            const double v = loss.value()();
+            RGRID_CHECK(std::isfinite(v), "Trainer: non-finite loss ", v, " at step ", state_.global_step + 1,
+                        " (epoch ", epoch + 1, ", batch ", k + 1, "); lower the learning rate");
+            lv += v / double(micro);
+            emit([&](auto& cb) { if (cb.on_backward_begin) cb.on_backward_begin(k + 1 == last); });
+            backward(micro == 1 ? loss : loss * (1.f / float(micro)));  // HF: loss / gradient_accumulation_steps
+            if (micro > 1) stash_gradients(accumulated);
+        }
+        if (micro > 1) restore_gradients(accumulated);
         emit([&](auto& cb) { if (cb.on_gradients) cb.on_gradients(params_); });
         double grad_norm = NAN;
         if (args_.max_grad_norm > 0) grad_norm = clip_grad_norm(params_, args_.max_grad_norm);
         RGRID_CHECK(args_.max_grad_norm <= 0 || std::isfinite(grad_norm), "Trainer: non-finite gradient norm ",
-                    grad_norm, " at step ", state_.global_step + 1, " (epoch ", epoch + 1, ", batch ", b + 1,
+                    grad_norm, " at step ", state_.global_step + 1, " (epoch ", epoch + 1, ", step ", b + 1,
                     "); lower the learning rate");
         const double lr_mult = schedule(state_.global_step);
         optimizer_->set_lr_multiplier(lr_mult);
@@ -202,6 +224,31 @@ private:
         }
     }
 
+    /// Gradient accumulation as PyTorch's AccumulateGrad does it: each micro-batch's gradient is
+    /// computed on its own (the parameter's gradient released after every backward, so kernels
+    /// never add into it) and then added to the sum: sum = ((g1 + g2) + g3) … in fp32. The
+    /// data-parallel reducer (distributed/gradient_reducer.hpp) sums in the same way, which makes
+    /// 2 ranks bit-identical to 2 accumulated micro-batches.
+    void stash_gradients(std::vector<Tensor<float>>& sum) const {
+        for (std::size_t i = 0; i < params_.size(); ++i) {
+            Var<float>& p = *params_[i];
+            if (!p.has_grad()) continue;
+            if (sum[i].size() != p.numel()) {
+                sum[i] = std::move(p.grad());
+            } else {
+                float* d = sum[i].data();
+                const float* g = p.grad().data();
+                for (std::size_t j = 0, n = p.numel(); j < n; ++j) d[j] += g[j];
+            }
+            p.zero_grad();
+        }
+    }
+    void restore_gradients(std::vector<Tensor<float>>& sum) const {
+        for (std::size_t i = 0; i < params_.size(); ++i)
+            if (sum[i].size() == params_[i]->numel() && sum[i].dimension() == params_[i]->dim())
+                params_[i]->grad() = std::move(sum[i]);
+    }
+
     /// End of an epoch: evaluate (and decide early stopping), then save last/ and best/.
     void end_epoch(std::size_t epoch) {
         const double train_loss = state_.epoch_steps ? state_.epoch_loss_sum / double(state_.epoch_steps) : NAN;
@@ -210,7 +257,7 @@ private:
         state_.epoch_loss_sum = 0;
         state_.epoch_steps = 0;
         const bool improved = args_.evaluate_each_epoch && evaluate_epoch(epoch, train_loss);
-        if (!args_.save_each_epoch) return;
+        if (!args_.save_each_epoch || !args_.should_save) return;
         save_checkpoint(args_.output_dir + "/last", /*with_state=*/true);
         emit([&](auto& cb) { if (cb.on_save) cb.on_save(args_.output_dir + "/last", false); });
         if (improved || !args_.evaluate_each_epoch) {

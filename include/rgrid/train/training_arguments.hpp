@@ -23,6 +23,7 @@ struct TrainingArguments {
     std::size_t num_train_epochs = 3;
     std::size_t per_device_train_batch_size = 16;
     std::size_t per_device_eval_batch_size = 32;
+    std::size_t gradient_accumulation_steps = 1;  // micro-batches per optimizer step (HF; loss scaled by 1/N)
     double learning_rate = 5e-5;
     double warmup_ratio = 0.0;                    // share of all steps with linear warmup
     double weight_decay = 0.01;                   // not on biases and LayerNorm weights
@@ -40,12 +41,15 @@ struct TrainingArguments {
     bool class_weights = false;                   // weight the loss by n / (K · count_k), from training documents
     std::size_t logging_steps = 50;               // a metrics.jsonl line every N optimizer steps
     std::size_t bucket_batches = 50;              // length-bucket size in batches (1 = no bucketing)
+    bool should_save = true;                      // HF: false on ranks > 0 of a distributed run (no
+                                                  // checkpoints, metrics.jsonl or curves.svg there)
 
     /// Throws rgrid::Error naming the first invalid field.
     void validate() const {
         RGRID_CHECK(!output_dir.empty(), "TrainingArguments: output_dir is empty");
         RGRID_CHECK(num_train_epochs > 0, "TrainingArguments: num_train_epochs must be > 0");
         RGRID_CHECK(per_device_train_batch_size > 0, "TrainingArguments: per_device_train_batch_size must be > 0");
+        RGRID_CHECK(gradient_accumulation_steps > 0, "TrainingArguments: gradient_accumulation_steps must be > 0");
         RGRID_CHECK(per_device_eval_batch_size > 0, "TrainingArguments: per_device_eval_batch_size must be > 0");
         RGRID_CHECK(learning_rate > 0, "TrainingArguments: learning_rate must be > 0, got ", learning_rate);
         RGRID_CHECK(warmup_ratio >= 0 && warmup_ratio <= 1, "TrainingArguments: warmup_ratio must be in [0, 1], got ",

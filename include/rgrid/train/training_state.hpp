@@ -81,6 +81,7 @@ inline json training_settings(const TrainingArguments& a) {
                 {"num_train_epochs", a.num_train_epochs},
                 {"per_device_train_batch_size", a.per_device_train_batch_size},
                 {"per_device_eval_batch_size", a.per_device_eval_batch_size},
+                {"gradient_accumulation_steps", a.gradient_accumulation_steps},
                 {"learning_rate", a.learning_rate},
                 {"warmup_ratio", a.warmup_ratio},
                 {"weight_decay", a.weight_decay},
