@@ -6,11 +6,14 @@
 #      the final weights are byte-identical to the uninterrupted run's
 #   3. rgrid-finetune --init OUT/best: the classifier starts from the pretrained encoder and
 #      reports the dropped cls.* head and the fresh pooler/classifier
-# usage: pretrain_e2e.sh BIN_DIR WORK_DIR
+#   4. with PYTHON (the venv's): transformers' AutoModelForMaskedLM loads OUT/best with no
+#      missing or unexpected key, and AutoTokenizer its tokenizer
+# usage: pretrain_e2e.sh BIN_DIR WORK_DIR [PYTHON]
 set -u
 bin="$(cd "$1" && pwd)"
 here="$(cd "$(dirname "$0")" && pwd)"
 work="$2"
+python="${3:-}"
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 2
 ulimit -c 0
 source "$here/../reliability/fixtures.sh"
@@ -71,4 +74,19 @@ grep -q "were not used when initializing BertForSequenceClassification: \[cls.pr
 grep -q "newly initialized: \[bert.pooler.dense.weight" ft.log || fail "rgrid-finetune did not report the fresh pooler"
 [[ -f ft/best/model.safetensors ]] || fail "rgrid-finetune wrote no checkpoint"
 [[ $failed -eq 0 ]] && echo "ok   rgrid-finetune --init full/best fine-tuned the pretrained encoder"
+
+if [[ -n $python ]]; then
+  HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 "$python" - full/best <<'EOF' || fail "transformers could not load full/best"
+import sys
+import transformers
+from transformers import AutoModelForMaskedLM, AutoTokenizer
+transformers.logging.set_verbosity_error()
+model, info = AutoModelForMaskedLM.from_pretrained(sys.argv[1], output_loading_info=True, local_files_only=True)
+bad = {k: v for k, v in info.items() if v and k in ("missing_keys", "unexpected_keys", "mismatched_keys")}
+assert type(model).__name__ == "BertForMaskedLM" and not bad, (type(model).__name__, bad)
+tok = AutoTokenizer.from_pretrained(sys.argv[1], local_files_only=True)
+assert len(tok) == model.config.vocab_size, (len(tok), model.config.vocab_size)
+print(f"ok   transformers: AutoModelForMaskedLM + {type(tok).__name__} loaded {sys.argv[1]}, no missing/unexpected key")
+EOF
+fi
 [[ $failed -eq 0 ]]
