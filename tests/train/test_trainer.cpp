@@ -410,3 +410,21 @@ TEST(MaskedLmTrainer, MaxStepsStopsMidEpoch) {
     EXPECT_GE(last_lr, 0.0);
     EXPECT_LT(last_lr, args.learning_rate * 0.2);
 }
+
+// A batch in which no position was chosen gives a zero loss that backward() accepts and that
+// leaves every parameter without a gradient (the optimizer step then skips them all).
+TEST(MaskedLmTrainer, ABatchWithoutChosenPositionsIsAZeroStep) {
+    Fixture f;
+    MlmRun r = mlm_run(f, mlm_args(temp_dir("mlm_zero")));
+    Batch b = r.objective->batch(0, 0);
+    b.labels.fill(MaskedLmCollator::ignore_index);
+    Rng rng(1);
+    Var<float> loss = r.objective->loss(b, rng);
+    EXPECT_EQ(loss.value()(), 0.f);
+    backward(loss);
+    for (auto* p : r.model->parameters()) EXPECT_FALSE(p->has_grad());
+    // a real batch: labels (B, T), the masked ids differ from the originals only at chosen positions
+    Batch real = r.objective->batch(0, 0);
+    EXPECT_EQ(real.labels.shape(), real.input_ids.shape());
+    EXPECT_GT(r.objective->loss(real, rng).value()(), 0.f);
+}
