@@ -5,6 +5,12 @@
 //                                       configured) + cross-entropy + backward + AdamW step
 //                                       (HF decay groups, weight decay 0.01)
 //   BM_Bert_Inference/{preset}/{B}/{T}  forward in eval mode under NoGradGuard
+//   BM_Bert_MlmStep/{shape}/{B}/{T}     masked-LM pretraining step of BertForMaskedLM (shape
+//                                       mini or minilm: 6 layers/384 hidden/12 heads, MiniLM's):
+//                                       zero_grad + forward (train mode) with labels at the
+//                                       fixed positions t % 20 in {3, 10, 17} (14.8% at T = 128,
+//                                       as benchmarks/peers/torch_mlm.py), [MASK] there; the head
+//                                       decodes only those rows + backward + AdamW step
 //
 // Counters: items = tokens (tokens/s), GFLOP/s from bert_flops.hpp (matrix-product work;
 // ×3 for a step), peak_rss_MB = the process's ru_maxrss after the benchmark (run one case
@@ -153,6 +159,61 @@ void BM_Bert_Inference(benchmark::State& st, std::string preset, std::size_t B, 
     set_counters(st, bench::bert_forward_flops(shape_of(cfg), B, T), B * T, before);
 }
 
+// ---- masked-LM pretraining step (issue 15) --------------------------------------------
+
+// mini (BertConfig::preset) or minilm (all-MiniLM-L6-v2's sizes); vocab 30522.
+BertConfig mlm_shape(const std::string& shape) {
+    if (shape != "minilm") return BertConfig::preset(shape);
+    BertConfig c;
+    c.num_hidden_layers = 6;
+    c.hidden_size = 384;
+    c.num_attention_heads = 12;
+    c.intermediate_size = 1536;
+    return c;
+}
+BertForMaskedLM<float>& cached_mlm(const std::string& shape) {
+    static std::map<std::string, std::unique_ptr<BertForMaskedLM<float>>> cache;
+    auto& m = cache[shape];
+    if (!m) {
+        Rng rng(0);
+        m = std::make_unique<BertForMaskedLM<float>>(mlm_shape(shape), rng);
+    }
+    m->train();
+    return *m;
+}
+
+void BM_Bert_MlmStep(benchmark::State& st, std::string shape, std::size_t B, std::size_t T) {
+    set_num_threads(bench_threads());
+    BertForMaskedLM<float>& model = cached_mlm(shape);
+    const BertConfig& cfg = model.config();
+    Rng rng(1);
+    AdamW<float> opt(decay_groups(model.named_parameters(), 0.01), {.lr = 5e-5});
+    Batch b = make_batch(cfg, B, T, rng);
+    IndexTensor labels = IndexTensor::from_shape({B, T});
+    std::size_t chosen = 0;
+    for (std::size_t i = 0; i < B * T; ++i) {
+        const std::size_t t = i % T;
+        const bool pick = t % 20 == 3 || t % 20 == 10 || t % 20 == 17;
+        labels.data()[i] = pick ? b.input_ids.data()[i] : -100;
+        if (pick) b.input_ids.data()[i] = 103, ++chosen;  // [MASK] of the bert-base-uncased vocabulary
+    }
+    auto step = [&] {
+        model.zero_grad();
+        MaskedLmOutput<float> out = model.forward(b.input_ids, b.token_type_ids, b.attention_mask, labels);  // (N, V)
+        backward(out.loss);
+        opt.step();
+        return out.loss;
+    };
+    step();  // warm-up
+    const Usage before = usage_now();
+    for (auto _ : st) {
+        Var<float> loss = step();
+        benchmark::DoNotOptimize(loss.data());
+    }
+    set_counters(st, bench::mlm_train_step_flops(shape_of(cfg), B, T, chosen, cfg.vocab_size), B * T, before);
+    st.counters["chosen"] = double(chosen);
+}
+
 // The cases issue 9 names (and a few more for the scaling table in docs/performance.md).
 const bool registered = [] {
     rgrid::tune_allocator();  // as rgrid's programs do: keep freed buffers for the next step
@@ -166,6 +227,11 @@ const bool registered = [] {
         benchmark::RegisterBenchmark(
             ("BM_Bert_TrainStep/" + std::string(c.preset) + "/" + std::to_string(c.B) + "/" + std::to_string(c.T)).c_str(),
             BM_Bert_TrainStep, std::string(c.preset), c.B, c.T)
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+    for (Case c : {Case{"mini", 8, 128}, Case{"minilm", 8, 128}})
+        benchmark::RegisterBenchmark(
+            ("BM_Bert_MlmStep/" + std::string(c.preset) + "/" + std::to_string(c.B) + "/" + std::to_string(c.T)).c_str(),
+            BM_Bert_MlmStep, std::string(c.preset), c.B, c.T)
             ->Unit(benchmark::kMillisecond)->UseRealTime();
     for (Case c : {Case{"mini", 1, 128}, Case{"mini", 1, 512}, Case{"base", 1, 128}, Case{"base", 1, 512},
                    Case{"base", 32, 128}, Case{"mini", 32, 128}, Case{"mini", 1, 32}, Case{"mini", 1, 256},

@@ -37,4 +37,12 @@ inline double bert_train_step_flops(const BertShape& s, std::size_t B, std::size
     return 3.0 * bert_forward_flops(s, B, T);
 }
 
+/// A masked-LM training step (BertForMaskedLM, no pooler) with `chosen` predicted positions:
+/// 3 × (the encoder + the head on the chosen rows only: transform 2·n·H·H, decoder 2·n·H·V).
+inline double mlm_train_step_flops(const BertShape& s, std::size_t B, std::size_t T, std::size_t chosen,
+                                   std::size_t vocab) {
+    const double H = double(s.hidden), n = double(chosen);
+    return 3.0 * (double(s.layers) * encoder_layer_flops(s, B, T) + 2.0 * n * H * H + 2.0 * n * H * double(vocab));
+}
+
 }  // namespace rgrid::bench

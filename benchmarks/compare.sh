@@ -402,3 +402,17 @@ md.append(f"\nsgemm peak (2 threads, BERT shapes): {fmt(sgemm_peak)} GFLOP/s")
 open(out.rsplit(".json", 1)[0] + ".md", "w").write("\n".join(md) + "\n")
 print(f"\nsgemm peak {fmt(sgemm_peak)} GFLOP/s; JSON: {out}; raw: {raw}")
 EOF
+
+# ---- BEGIN masked-LM training step (issue 15): benchmarks/compare_mlm.sh ----------------
+# rgrid's BM_Bert_MlmStep vs transformers' BertForMaskedLM (mini and MiniLM, 8 x 128, same
+# threads), run by its own script (raw runs: <out>.mlm.raw.jsonl); its rows (step speed, peak
+# RSS) are appended to <out>. Skipped by --from-raw and by an --only that does not match "mlm".
+if [ -z "$from_raw" ] && { [ -z "$only" ] || [[ mlm =~ $only ]]; }; then
+  "$here/compare_mlm.sh" --build "$build" --threads "$threads" --reps "$reps" --out "${out%.json}.mlm.json" \
+    --policies "$torch_policies" || log "compare_mlm.sh failed: its rows are missing"
+fi
+if [ -s "${out%.json}.mlm.json" ]; then
+  "$PY" -c 'import json, sys; a = json.load(open(sys.argv[1])); a += json.load(open(sys.argv[2])); json.dump(a, open(sys.argv[1], "w"), indent=1)' \
+    "$out" "${out%.json}.mlm.json"
+fi
+# ---- END masked-LM training step ---------------------------------------------------------

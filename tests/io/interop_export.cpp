@@ -1,7 +1,9 @@
 // Writes an rgrid checkpoint for the PyTorch reference to load (CTest bert_interop_*):
 // the golden tiny weights in a float model, saved with save_pretrained, plus the logits
 // rgrid computes for the golden batch. make_bert_parity.py check loads the directory with
-// load_state_dict(strict=True) and compares its logits with these.
+// load_state_dict(strict=True) and compares its logits with these. Likewise the golden tiny
+// BertForMaskedLM (mlm_ckpt/, rgrid_masked_logits.safetensors: the logits of the chosen rows of
+// the golden MLM batch), which make_mlm_parity.py check loads with AutoModelForMaskedLM.
 #include <fstream>
 #include <iostream>
 
@@ -32,6 +34,18 @@ int main(int argc, char** argv) {
                                             io.at("attention_mask").as<std::int64_t>());
         safetensors::write(out + "/rgrid_logits.safetensors", {{"logits", safetensors::StoredTensor::from(logits.value())}});
         std::cout << "wrote " << out << "/ckpt and rgrid_logits.safetensors\n";
+
+        BertForMaskedLM<float> mlm(BertConfig::load(golden + "/mlm_tiny_config.json"), rng);
+        load_state_dict(mlm, safetensors::read(golden + "/mlm_tiny_weights.safetensors"), Strict::Yes);
+        save_pretrained(mlm, out + "/mlm_ckpt", out + "/vocab_src.txt");
+        auto mlm_loaded = masked_lm_from_pretrained<float>(out + "/mlm_ckpt");
+        auto mio = safetensors::read(golden + "/mlm_tiny_io.safetensors");
+        MaskedLmOutput<float> mo =
+            mlm_loaded->forward(mio.at("input_ids").as<std::int64_t>(), mio.at("token_type_ids").as<std::int64_t>(),
+                                mio.at("attention_mask").as<std::int64_t>(), mio.at("labels").as<std::int64_t>());
+        safetensors::write(out + "/rgrid_masked_logits.safetensors",
+                           {{"masked_logits", safetensors::StoredTensor::from(mo.logits.value())}});
+        std::cout << "wrote " << out << "/mlm_ckpt and rgrid_masked_logits.safetensors\n";
     } catch (const std::exception& e) {
         std::cerr << "bert_interop_export: " << e.what() << "\n";
         return 1;

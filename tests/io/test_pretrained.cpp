@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -450,4 +451,170 @@ TEST(Pretrained, TokenizerJsonStandsInForVocabTxt) {
     std::ofstream(d / "tokenizer.json") << j.dump();
     e = error_of([&] { tokenizer_from_pretrained(d.path.string()); });
     EXPECT_NE(e.find("normalizer.strip_accents"), std::string::npos) << e;
+}
+
+// ---- masked-LM checkpoints (issue 15 item 1) -------------------------------------------------
+
+namespace {
+BertConfig mlm_golden_config() { return BertConfig::load(golden + "/mlm_tiny_config.json"); }
+st::TensorMap mlm_golden_weights() { return st::read(golden + "/mlm_tiny_weights.safetensors"); }
+// The golden MLM weights (transformers' BertForMaskedLM, tests/golden/make_mlm_parity.py), loaded strictly.
+std::unique_ptr<BertForMaskedLM<float>> golden_masked_lm() {
+    Rng rng(2);
+    auto m = std::make_unique<BertForMaskedLM<float>>(mlm_golden_config(), rng);
+    const LoadReport rep = load_state_dict(*m, mlm_golden_weights(), Strict::Yes);
+    EXPECT_TRUE(rep.skipped.empty()) << detail::join(rep.skipped);
+    return m;
+}
+void expect_same_parameters(const Module<float>& a, const Module<float>& b) {
+    auto pa = a.named_parameters(), pb = b.named_parameters();
+    ASSERT_EQ(pa.size(), pb.size());
+    for (std::size_t i = 0; i < pa.size(); ++i) {
+        EXPECT_EQ(pa[i].first, pb[i].first);
+        EXPECT_EQ(pa[i].second->value(), pb[i].second->value()) << pa[i].first;
+    }
+}
+}  // namespace
+
+// save_pretrained(BertForMaskedLM) -> masked_lm_from_pretrained: bit-exact, architectures
+// BertForMaskedLM, the tied decoder stored once under HF's key list, nothing to report.
+TEST(PretrainedMlm, SaveThenLoadIsBitExact) {
+    TempDir d("mlm-roundtrip");
+    auto model = golden_masked_lm();
+    save_pretrained(*model, d / "ckpt", write_vocab(d, 99));
+    const json cj = json::parse(slurp(d / "ckpt/config.json"));
+    EXPECT_EQ(cj["architectures"], json::array({"BertForMaskedLM"}));
+    EXPECT_EQ(cj["model_type"], "bert");
+    std::vector<std::string> keys;
+    for (auto& [k, t] : st::read(d / "ckpt/model.safetensors")) keys.push_back(k);
+    std::vector<std::string> want;
+    {
+        std::ifstream in(golden + "/mlm_tiny_keys.txt");
+        for (std::string l; std::getline(in, l);)
+            if (!l.empty()) want.push_back(l);
+    }
+    std::sort(want.begin(), want.end());
+    std::sort(keys.begin(), keys.end());
+    EXPECT_EQ(keys, want);  // what transformers' save_pretrained writes: no cls.predictions.decoder.*
+    std::ostringstream log;
+    LoadReport rep;
+    auto back = masked_lm_from_pretrained<float>(d / "ckpt", {.log = &log}, &rep);
+    expect_same_parameters(*model, *back);
+    EXPECT_TRUE(rep.missing.empty() && rep.unexpected.empty() && rep.reinitialized.empty() && rep.skipped.empty());
+    EXPECT_EQ(log.str(), "");
+    EXPECT_FALSE(back->is_training());
+    EXPECT_EQ(&back->cls.predictions.decoder_weight(), &back->bert.embeddings.word_embeddings.weight);  // still tied
+    // the classifier's save names its own architecture
+    Rng rng(1);
+    BertForSequenceClassification<float> clf(golden_config(), rng);
+    save_pretrained(clf, d / "clf", write_vocab(d, 99));
+    EXPECT_EQ(json::parse(slurp(d / "clf/config.json"))["architectures"], json::array({"BertForSequenceClassification"}));
+}
+
+// The decoder under its tied alias names (torch .bin conversions hold both, some only the alias).
+TEST(PretrainedMlm, TiedDecoderAliasesLoad) {
+    auto ref = golden_masked_lm();
+    const auto w = mlm_golden_weights();
+    // both names: the alias is redundant and skipped
+    st::TensorMap both = w;
+    both["cls.predictions.decoder.weight"] = w.at("bert.embeddings.word_embeddings.weight");
+    both["cls.predictions.decoder.bias"] = w.at("cls.predictions.bias");
+    Rng rng(9);
+    BertForMaskedLM<float> a(mlm_golden_config(), rng);
+    LoadReport rep = load_state_dict(a, both, Strict::Yes);
+    EXPECT_EQ(rep.skipped, (std::vector<std::string>{"cls.predictions.decoder.bias", "cls.predictions.decoder.weight"}));
+    expect_same_parameters(*ref, a);
+    // only the aliases: they fill the word embeddings and the head's bias
+    st::TensorMap only = w;
+    only.erase("bert.embeddings.word_embeddings.weight");
+    only.erase("cls.predictions.bias");
+    only["cls.predictions.decoder.weight"] = w.at("bert.embeddings.word_embeddings.weight");
+    only["cls.predictions.decoder.bias"] = w.at("cls.predictions.bias");
+    BertForMaskedLM<float> b(mlm_golden_config(), rng);
+    rep = load_state_dict(b, only, Strict::Yes);
+    EXPECT_TRUE(rep.skipped.empty());
+    EXPECT_EQ(rep.renamed.size(), 2u);
+    expect_same_parameters(*ref, b);
+    // both the alias and its target with different values is still the target's (HF ties to the embedding)
+    st::TensorMap clash = both;
+    clash["cls.predictions.decoder.weight"] = st::StoredTensor::from(zeros<float>({99, 32}));
+    BertForMaskedLM<float> c(mlm_golden_config(), rng);
+    load_state_dict(c, clash, Strict::Yes);
+    EXPECT_EQ(c.bert.embeddings.word_embeddings.weight.value(), ref->bert.embeddings.word_embeddings.weight.value());
+}
+
+// An MLM checkpoint fine-tunes: the classifier drops cls.* (reported as not used, in
+// transformers' words) and starts a fresh pooler and classifier (HF init, reported).
+TEST(PretrainedMlm, MlmCheckpointLoadsIntoAClassifierWithANote) {
+    TempDir d("mlm-into-clf");
+    auto mlm = golden_masked_lm();
+    save_pretrained(*mlm, d / "ckpt", write_vocab(d, 99));
+    std::ostringstream log;
+    LoadReport rep;
+    auto clf = from_pretrained<float>(d / "ckpt", {.id2label = std::vector<std::string>{"ham", "spam"}, .seed = 4,
+                                                   .log = &log}, &rep);
+    EXPECT_EQ(rep.reinitialized, (std::vector<std::string>{"bert.pooler.dense.weight", "bert.pooler.dense.bias",
+                                                           "classifier.weight", "classifier.bias"}));
+    EXPECT_TRUE(rep.unexpected.empty());
+    EXPECT_EQ(unused_keys(rep).size(), 5u) << detail::join(unused_keys(rep));  // cls.predictions.{bias, transform.*}
+    EXPECT_EQ(clf->bert.encoder.layer[0].attention.self.query.weight.value(),
+              mlm->bert.encoder.layer[0].attention.self.query.weight.value());
+    EXPECT_EQ(clf->bert.embeddings.word_embeddings.weight.value(), mlm->bert.embeddings.word_embeddings.weight.value());
+    EXPECT_NEAR(rms(clf->classifier.weight.value()), 0.02, 0.008);
+    for (float x : clf->bert.pooler->dense.bias.value()) EXPECT_EQ(x, 0.f);
+    const std::string text = log.str();
+    for (const char* s : {"Some weights of BertForSequenceClassification were not initialized", "classifier.weight",
+                          "bert.pooler.dense.weight", "were not used when initializing BertForSequenceClassification",
+                          "cls.predictions.bias", "cls.predictions.transform.dense.weight", "This IS expected"})
+        EXPECT_NE(text.find(s), std::string::npos) << s << "\n" << text;
+    EXPECT_EQ(tokenizer_from_pretrained(d / "ckpt").vocab().size(), 99u);
+}
+
+// A BertModel checkpoint (no MLM head, with a pooler) into BertForMaskedLM: a fresh head with
+// HF's init, reported; the pooler is not used.
+TEST(PretrainedMlm, BertModelCheckpointGetsAFreshMlmHead) {
+    TempDir d("bertmodel-into-mlm");
+    write_checkpoint(d, bert_model_weights(/*with_pooler=*/true), bert_model_config());
+    std::ostringstream log;
+    LoadReport rep;
+    auto mlm = masked_lm_from_pretrained<float>(d.path.string(), {.seed = 5, .log = &log}, &rep);
+    EXPECT_EQ(rep.reinitialized,
+              (std::vector<std::string>{"cls.predictions.bias", "cls.predictions.transform.dense.weight",
+                                        "cls.predictions.transform.dense.bias",
+                                        "cls.predictions.transform.LayerNorm.weight",
+                                        "cls.predictions.transform.LayerNorm.bias"}));
+    EXPECT_EQ(rep.unexpected, (std::vector<std::string>{"pooler.dense.bias", "pooler.dense.weight"}));
+    const auto& t = mlm->cls.predictions.transform;
+    EXPECT_NEAR(rms(t.dense.weight.value()), 0.02, 0.003);  // 1024 draws of Normal(0, 0.02)
+    for (float x : t.dense.bias.value()) EXPECT_EQ(x, 0.f);
+    for (float x : t.LayerNorm.weight.value()) EXPECT_EQ(x, 1.f);
+    for (float x : mlm->cls.predictions.bias.value()) EXPECT_EQ(x, 0.f);
+    EXPECT_EQ(mlm->bert.embeddings.word_embeddings.weight.value(),
+              golden_weights().at("bert.embeddings.word_embeddings.weight").as<float>());
+    const std::string text = log.str();
+    for (const char* s : {"Some weights of BertForMaskedLM were not initialized", "cls.predictions.transform.dense.weight",
+                          "were not used when initializing BertForMaskedLM", "pooler.dense.weight"})
+        EXPECT_NE(text.find(s), std::string::npos) << s << "\n" << text;
+    // the same seed gives the same head
+    auto again = masked_lm_from_pretrained<float>(d.path.string(), {.seed = 5});
+    EXPECT_EQ(again->cls.predictions.transform.dense.weight.value(), t.dense.weight.value());
+    // a checkpoint missing an encoder tensor is still an error naming it
+    auto m = bert_model_weights(true);
+    m.erase("encoder.layer.1.output.dense.weight");
+    write_checkpoint(d, m, bert_model_config());
+    const std::string e = error_of([&] { masked_lm_from_pretrained<float>(d.path.string()); });
+    EXPECT_NE(e.find("bert.encoder.layer.1.output.dense.weight"), std::string::npos) << e;
+}
+
+TEST(PretrainedMlm, MiniLmGetsAFreshMlmHead) {
+    const std::string dir = std::string(RGRID_SOURCE_DIR) + "/models/minilm-l6";
+    if (!fs::exists(dir + "/model.safetensors")) GTEST_SKIP() << dir << " is absent (run scripts/get-model.sh)";
+    std::ostringstream log;
+    LoadReport rep;
+    auto mlm = masked_lm_from_pretrained<float>(dir, {.log = &log}, &rep);
+    EXPECT_EQ(rep.reinitialized.size(), 5u) << detail::join(rep.reinitialized);
+    for (const auto& k : rep.reinitialized) EXPECT_EQ(k.rfind("cls.predictions.", 0), 0u) << k;
+    for (const auto& k : rep.unexpected) EXPECT_NE(k.find("pooler."), std::string::npos) << k;
+    EXPECT_EQ(mlm->vocab_size(), 30522u);
+    EXPECT_NE(log.str().find("Some weights of BertForMaskedLM were not initialized"), std::string::npos) << log.str();
 }

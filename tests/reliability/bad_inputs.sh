@@ -248,5 +248,34 @@ absent ft23
 expect_error finetune_resume_other_init "hidden_size" -- rgrid-finetune --train train.csv --val val.csv --out ft24 --resume model/last --init wrong_config "${ft[@]}"
 absent ft24
 
+# ---- rgrid-pretrain (issue 15 item 4) ----------------------------------------------------
+pt=(--preset tiny --vocab vocab.txt --max-length 16 --epochs 1 --threads 1)
+: >pt_empty.txt
+printf '\n  \n\t\n' >pt_blank.txt
+printf 'the cat sat\nthe dog ran \xe9t\xe9\n' >pt_latin1.txt
+printf 'the cat sat on a mat\n' >pt_small.txt
+expect_error pretrain_empty_corpus "pt_empty.txt: empty corpus" -- rgrid-pretrain --train pt_empty.txt --out pt1 "${pt[@]}"
+absent pt1
+expect_error pretrain_blank_corpus "pt_blank.txt" -- rgrid-pretrain --train pt_blank.txt header_only.csv --out pt2 "${pt[@]}"
+absent pt2
+expect_error pretrain_not_utf8 "pt_latin1.txt:2: not valid UTF-8" -- rgrid-pretrain --train pt_latin1.txt --out pt3 "${pt[@]}"
+absent pt3
+expect_error pretrain_mlm_probability_high "--mlm-probability" -- rgrid-pretrain --train train.csv --out pt4 "${pt[@]}" --mlm-probability 1
+expect_error pretrain_mlm_probability_zero "--mlm-probability" -- rgrid-pretrain --train train.csv --out pt5 "${pt[@]}" --mlm-probability 0
+expect_error pretrain_mlm_probability_text "--mlm-probability" -- rgrid-pretrain --train train.csv --out pt6 "${pt[@]}" --mlm-probability lots
+absent pt4 pt5 pt6
+expect_error pretrain_too_small "too small for one block of max_length 64" -- rgrid-pretrain --train pt_small.txt --out pt7 "${pt[@]}" --max-length 64 --eval-share 0
+absent pt7
+expect_error pretrain_missing_train "missing.txt" -- rgrid-pretrain --train missing.txt --out pt8 "${pt[@]}"
+expect_error pretrain_wrong_column "'body'" -- rgrid-pretrain --train train.csv --out pt9 "${pt[@]}" --text-column body
+expect_error pretrain_no_model "--preset" -- rgrid-pretrain --train train.csv --out pt10 --vocab vocab.txt
+expect_error pretrain_init_missing "no_such_model" -- rgrid-pretrain --train train.csv --out pt11 --init no_such_model
+expect_error pretrain_init_truncated "model.safetensors" -- rgrid-pretrain --train train.csv --out pt12 --init truncated
+expect_error pretrain_resume_missing "no_such_run" -- rgrid-pretrain --train train.csv --out pt13 --resume no_such_run "${pt[@]}"
+expect_error pretrain_bad_blocks "--blocks" -- rgrid-pretrain --train train.csv --out pt14 "${pt[@]}" --blocks sentences
+expect_error pretrain_out_unwritable "plain_file" -- rgrid-pretrain --train train.csv --out plain_file/pt "${pt[@]}" --eval-share 0.3
+absent pt8 pt9 pt10 pt11 pt12 pt13 pt14
+# ---- end of rgrid-pretrain ----------------------------------------------------------------
+
 echo "bad-input catalogue: $cases cases, $failed problems, $skipped skipped"
 [[ $failed -eq 0 ]]

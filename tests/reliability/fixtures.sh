@@ -20,3 +20,20 @@ write_tiny_csv() {
     done
   } >"$1"
 }
+
+# kill_when WHEN PID DIR: SIGKILLs PID once DIR/metrics.jsonl shows WHEN — step:N (N "log" lines,
+# run with --logging-steps 1) or eval:N (the evaluation at step N, i.e. while that epoch's
+# checkpoint is written) — or when PID has ended; waits for it; returns its exit status (137 = killed).
+kill_when() {
+  local when=$1 pid=$2 dir=$3 log
+  while kill -0 "$pid" 2>/dev/null; do
+    log=$(cat "$dir/metrics.jsonl" 2>/dev/null)
+    case $when in
+      step:*) [[ $(grep -c '"type":"log"' <<<"$log") -ge ${when#step:} ]] && break ;;
+      eval:*) grep -q "\"type\":\"eval\",\"step\":${when#eval:}," <<<"$log" && break ;;
+    esac
+    sleep 0.002
+  done
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+}

@@ -27,17 +27,7 @@ failed=0
 for when in step:27 step:36 eval:24 eval:48; do
   rm -rf part
   "$bin/rgrid-finetune" "${args[@]}" --out part >part.log 2>&1 &
-  pid=$!
-  while kill -0 $pid 2>/dev/null; do
-    log=$(cat part/metrics.jsonl 2>/dev/null)
-    case $when in
-      step:*) [[ $(grep -c '"type":"log"' <<<"$log") -ge ${when#step:} ]] && break ;;
-      eval:*) grep -q "\"type\":\"eval\",\"step\":${when#eval:}," <<<"$log" && break ;;
-    esac
-    sleep 0.005
-  done
-  kill -KILL $pid 2>/dev/null
-  wait $pid 2>/dev/null
+  kill_when "$when" $! part
   rc=$?
   steps=$(cat part/metrics.jsonl 2>/dev/null | grep -c '"type":"log"')
   if [[ $rc -ne 137 ]]; then

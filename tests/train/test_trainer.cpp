@@ -15,6 +15,7 @@
 
 #include "common/error_of.hpp"
 #include "common/tiny_bert.hpp"
+#include "rgrid/train/mlm_objective.hpp"
 #include "rgrid/train/trainer.hpp"
 
 using namespace rgrid;
@@ -58,6 +59,18 @@ TrainingArguments small_args(const std::string& out) {
     return TrainingArguments{.output_dir = out, .num_train_epochs = 4, .per_device_train_batch_size = 8,
                              .learning_rate = 2e-3, .warmup_ratio = 0.1, .max_length = 16, .stride = 4,
                              .seed = 3, .logging_steps = 5};
+}
+
+// Every parameter bit-identical, by name.
+void expect_same_weights(const Module<float>& a, const Module<float>& b) {
+    auto pa = a.named_parameters(), pb = b.named_parameters();
+    ASSERT_EQ(pa.size(), pb.size());
+    for (std::size_t i = 0; i < pa.size(); ++i) {
+        const auto& x = pa[i].second->value();
+        const auto& y = pb[i].second->value();
+        ASSERT_EQ(x.size(), y.size());
+        EXPECT_TRUE(std::equal(x.data(), x.data() + x.size(), y.data())) << pa[i].first;
+    }
 }
 
 struct Fixture {
@@ -214,14 +227,7 @@ TEST(Trainer, ResumeFromLastIsBitExact) {
     EXPECT_EQ(tc.state().epoch, 1u);
     TrainOutput oc = tc.train();
     EXPECT_EQ(oc.global_step, ta.state().global_step);
-    auto pa = a->named_parameters(), pc = c->named_parameters();
-    ASSERT_EQ(pa.size(), pc.size());
-    for (std::size_t i = 0; i < pa.size(); ++i) {
-        const auto& x = pa[i].second->value();
-        const auto& y = pc[i].second->value();
-        ASSERT_EQ(x.size(), y.size());
-        EXPECT_TRUE(std::equal(x.data(), x.data() + x.size(), y.data())) << pa[i].first;
-    }
+    expect_same_weights(*a, *c);
     EXPECT_EQ(tc.state(), ta.state());
 }
 
@@ -345,4 +351,133 @@ TEST(Trainer, GradientAccumulationMatchesOneLargerBatch) {
     }
     EXPECT_TRUE(error_of([] { TrainingArguments a{.output_dir = "x", .gradient_accumulation_steps = 0}; a.validate(); })
                     .find("gradient_accumulation_steps") != std::string::npos);
+
+// ---- masked-LM pretraining through the same loop (train/mlm_objective.hpp, issue 15) ---------
+
+namespace {
+struct MlmRun {
+    std::shared_ptr<BertForMaskedLM<float>> model;
+    std::shared_ptr<MaskedLmObjective> objective;
+    std::unique_ptr<Trainer> trainer;
+};
+TrainingArguments mlm_args(const std::string& out) {
+    TrainingArguments a{.output_dir = out, .num_train_epochs = 3, .per_device_train_batch_size = 4,
+                        .learning_rate = 2e-3, .warmup_ratio = 0.1, .max_length = 16, .stride = 0, .seed = 8,
+                        .logging_steps = 2};
+    return a;
+}
+// A tiny BertForMaskedLM over the bert-base vocabulary, pretraining on the topic texts
+// (16-token concatenated blocks, 10% of the documents held out); `model` loads weights from a
+// checkpoint directory instead of a fresh init when given.
+MlmRun mlm_run(const Fixture& f, const TrainingArguments& args, std::shared_ptr<BertForMaskedLM<float>> model = {}) {
+    MlmRun r;
+    if (!model) {
+        Rng rng(31);
+        model = std::make_shared<BertForMaskedLM<float>>(test::tiny_bert_config({"a", "b"}), rng);
+    }
+    r.model = model;
+    auto blocks = make_text_blocks(*f.tok, texts_of(f.train), {.max_length = 16, .eval_share = 0.1, .seed = args.seed});
+    r.objective = std::make_shared<MaskedLmObjective>(model, f.tok, std::move(blocks), args,
+                                                      MaskedLmOptions{.whole_word_mask = true});
+    r.trainer = std::make_unique<Trainer>(r.objective, args);
+    return r;
+}
+}  // namespace
+
+// The held-out loss falls, checkpoints are BertForMaskedLM directories, a killed run resumed
+// from DIR/last (mid-epoch kill: it continues from the end of epoch 1) ends with the same
+// weights and state as the uninterrupted one, and an MLM checkpoint fine-tunes.
+TEST(MaskedLmTrainer, LearnsCheckpointsAndResumesBitExact) {
+    Fixture f;
+    const std::string out_a = temp_dir("mlm_a"), out_b = temp_dir("mlm_b");
+    MlmRun a = mlm_run(f, mlm_args(out_a));
+    std::vector<double> eval_losses;
+    TrainerCallback watch;
+    watch.on_evaluate = [&](const EpochRow& row, const EvalReport& ev) {
+        eval_losses.push_back(ev.loss);
+        EXPECT_EQ(row.validation_loss, ev.loss);
+    };
+    a.trainer->add_callback(watch);
+    const TrainOutput oa = a.trainer->train();
+    ASSERT_EQ(eval_losses.size(), 3u);
+    EXPECT_LT(eval_losses.back(), eval_losses.front());
+    EXPECT_LT(eval_losses.back(), std::log(30522.0) - 1.0);  // well below the untrained ln V
+    EXPECT_GT(oa.best_f1, 0.0);                                // 1 / perplexity
+    EXPECT_NEAR(-std::log(oa.best_f1), *std::min_element(eval_losses.begin(), eval_losses.end()), 1e-9);
+    EXPECT_GT(a.objective->last_evaluation().num_masked, 0u);
+
+    {  // the same run, killed in the middle of epoch 2
+        MlmRun b = mlm_run(f, mlm_args(out_b));
+        struct Killed {};
+        TrainerCallback kill;
+        auto epoch = std::make_shared<std::size_t>(0);
+        kill.on_epoch_begin = [epoch](std::size_t e, std::size_t) { *epoch = e; };
+        kill.on_step_end = [epoch](std::size_t step, std::size_t, double) {
+            if (*epoch == 2 && step == 3) throw Killed{};
+        };
+        b.trainer->add_callback(kill);
+        EXPECT_THROW(b.trainer->train(), Killed);
+    }
+    std::shared_ptr<BertForMaskedLM<float>> loaded = masked_lm_from_pretrained<float>(out_b + "/last");
+    MlmRun c = mlm_run(f, mlm_args(out_b), loaded);
+    c.trainer->resume_from(out_b + "/last");
+    EXPECT_EQ(c.trainer->state().epoch, 1u);
+    c.trainer->train();
+    expect_same_weights(*a.model, *c.model);
+    EXPECT_EQ(c.trainer->state(), a.trainer->state());
+
+    // DIR/best is a BertForMaskedLM checkpoint; the classifier loads its encoder
+    LoadReport rep;
+    auto clf = from_pretrained<float>(out_a + "/best", {.id2label = f.train.label_names}, &rep);
+    EXPECT_EQ(rep.reinitialized.size(), 4u);  // pooler + classifier
+    EXPECT_EQ(unused_keys(rep).size(), 5u);   // cls.predictions.*
+    auto best = masked_lm_from_pretrained<float>(out_a + "/best");
+    EXPECT_EQ(clf->bert.embeddings.word_embeddings.weight.value(), best->bert.embeddings.word_embeddings.weight.value());
+}
+
+// max_steps (HF): exactly that many optimizer steps; the last epoch is cut short and still
+// evaluated and saved; the schedule decays to 0 at max_steps.
+TEST(MaskedLmTrainer, MaxStepsStopsMidEpoch) {
+    Fixture f;
+    auto args = mlm_args(temp_dir("mlm_max_steps"));
+    MlmRun probe = mlm_run(f, args);
+    const std::size_t per_epoch = probe.objective->batches_per_epoch();
+    ASSERT_GT(per_epoch, 4u);
+    args.max_steps = per_epoch + 3;
+    MlmRun r = mlm_run(f, args);
+    std::vector<std::size_t> epoch_steps;
+    std::size_t evals = 0;
+    double last_lr = -1;
+    TrainerCallback cb;
+    cb.on_epoch_begin = [&](std::size_t, std::size_t steps) { epoch_steps.push_back(steps); };
+    cb.on_evaluate = [&](const EpochRow&, const EvalReport&) { ++evals; };
+    cb.on_log = [&](const LogRecord& rec) {
+        if (auto lr = detail::log_field<double>(rec, "learning_rate")) last_lr = *lr;
+    };
+    r.trainer->add_callback(cb);
+    const TrainOutput o = r.trainer->train();
+    EXPECT_EQ(o.global_step, per_epoch + 3);
+    EXPECT_EQ(epoch_steps, (std::vector<std::size_t>{per_epoch, 3}));
+    EXPECT_EQ(evals, 2u);
+    EXPECT_TRUE(std::filesystem::exists(args.output_dir + "/last/model.safetensors"));
+    EXPECT_GE(last_lr, 0.0);
+    EXPECT_LT(last_lr, args.learning_rate * 0.2);
+}
+
+// A batch in which no position was chosen gives a zero loss that backward() accepts and that
+// leaves every parameter without a gradient (the optimizer step then skips them all).
+TEST(MaskedLmTrainer, ABatchWithoutChosenPositionsIsAZeroStep) {
+    Fixture f;
+    MlmRun r = mlm_run(f, mlm_args(temp_dir("mlm_zero")));
+    Batch b = r.objective->batch(0, 0);
+    b.labels.fill(MaskedLmCollator::ignore_index);
+    Rng rng(1);
+    Var<float> loss = r.objective->loss(b, rng);
+    EXPECT_EQ(loss.value()(), 0.f);
+    backward(loss);
+    for (auto* p : r.model->parameters()) EXPECT_FALSE(p->has_grad());
+    // a real batch: labels (B, T), the masked ids differ from the originals only at chosen positions
+    Batch real = r.objective->batch(0, 0);
+    EXPECT_EQ(real.labels.shape(), real.input_ids.shape());
+    EXPECT_GT(r.objective->loss(real, rng).value()(), 0.f);
 }

@@ -1,7 +1,8 @@
 #pragma once
 // Hugging Face checkpoint directories: load_state_dict (with HF's legacy renames),
-// save_pretrained / from_pretrained / tokenizer_from_pretrained. A directory written here
-// loads in transformers with AutoModelForSequenceClassification.from_pretrained(dir) and
+// save_pretrained / from_pretrained / masked_lm_from_pretrained / tokenizer_from_pretrained.
+// A directory written here loads in transformers with AutoModelForSequenceClassification (or,
+// for a BertForMaskedLM, AutoModelForMaskedLM).from_pretrained(dir) and
 // AutoTokenizer.from_pretrained(dir), and one written by transformers (safetensors) loads here,
 // as does a bare BertModel encoder (all-MiniLM-L6-v2): its missing head is initialized as
 // transformers does and reported. Every file is written atomically (io/atomic_file.hpp).
@@ -53,9 +54,18 @@ inline std::string hf_rename(std::string k) {
     if (ends_with(k, ".beta")) return k.substr(0, k.size() - 5) + ".bias";
     return k;
 }
-inline bool hf_skipped(const std::string& k) {
-    return k.rfind("cls.", 0) == 0 || ends_with(k, ".position_ids") || ends_with(k, ".token_type_ids") ||
-           k == "position_ids";
+/// Buffers HF checkpoints may hold that are no parameters (position ids).
+inline bool hf_buffer(const std::string& k) {
+    return ends_with(k, ".position_ids") || ends_with(k, ".token_type_ids") || k == "position_ids";
+}
+inline bool is_head_key(const std::string& k) { return k.rfind("cls.", 0) == 0; }
+/// HF's tied aliases of BertForMaskedLM: the decoder's weight is the word-embedding matrix and
+/// its bias the head's bias; a checkpoint may hold them under either name (torch .bin files
+/// hold both, save_pretrained with safetensors only the target).
+inline const char* tied_alias_target(const std::string& k) {
+    if (k == "cls.predictions.decoder.weight") return "bert.embeddings.word_embeddings.weight";
+    if (k == "cls.predictions.decoder.bias") return "cls.predictions.bias";
+    return nullptr;
 }
 inline std::string join(const std::vector<std::string>& v, std::size_t max_items = 10) {
     std::string s;
@@ -74,8 +84,11 @@ safetensors::TensorMap state_dict(const Module<T>& module) {
 }
 
 /// Copies checkpoint tensors into the module's parameters (converting dtype), accepting
-/// HF's variants: `gamma`/`beta` for LayerNorm, keys without the `bert.` prefix; `cls.*`
-/// heads and `*.position_ids` buffers are skipped. A wrong shape throws naming the key and
+/// HF's variants: `gamma`/`beta` for LayerNorm, keys without the `bert.` prefix, the tied
+/// aliases `cls.predictions.decoder.{weight,bias}` (= `bert.embeddings.word_embeddings.weight`,
+/// `cls.predictions.bias`; skipped when the checkpoint also holds the target). `cls.*` heads are
+/// skipped when the module has no `cls.` parameters (a classifier loading an MLM checkpoint:
+/// from_pretrained reports them as not used), and so are `*.position_ids` buffers. A wrong shape throws naming the key and
 /// both shapes; a NaN or Inf in a tensor throws naming it (nothing is copied then). With
 /// Strict::Yes, missing or unexpected keys throw listing them.
 /// Example: `auto rep = load_state_dict(model, safetensors::read(path), Strict::No);`
@@ -86,12 +99,15 @@ LoadReport load_state_dict(Module<T>& module, const safetensors::TensorMap& map,
     std::map<std::string, Var<T>*> params(named.begin(), named.end());
     std::set<std::string> loaded;
     std::vector<std::pair<std::string, std::pair<std::string, const safetensors::StoredTensor*>>> plan;
+    bool has_head = false;  // a model with an MLM head loads cls.*; any other drops it
+    for (const auto& [name, p] : named) has_head = has_head || detail::is_head_key(name);
     for (const auto& [key, t] : map) {
-        if (detail::hf_skipped(key)) {
+        const char* alias_of = has_head ? detail::tied_alias_target(key) : nullptr;
+        if (detail::hf_buffer(key) || (!has_head && detail::is_head_key(key)) || (alias_of && map.count(alias_of))) {
             rep.skipped.push_back(key);
             continue;
         }
-        std::string name = detail::hf_rename(key);
+        std::string name = alias_of ? std::string(alias_of) : detail::hf_rename(key);
         if (!params.count(name) && params.count("bert." + name)) name = "bert." + name;  // bare BertModel checkpoint
         if (!params.count(name) && name.rfind("bert.", 0) == 0 && params.count(name.substr(5)))
             name = name.substr(5);  // a classifier checkpoint loaded into a BertModel
@@ -140,8 +156,19 @@ LoadReport load_state_dict(Module<T>& module, const safetensors::TensorMap& map,
 /// transformers' BertPreTrainedModel._init_weights does (Linear weight ~ Normal(0,
 /// initializer_range), bias 0 — the model constructor's rule) and reported as newly initialized.
 /// The classifier (a BertModel checkpoint has none) and the pooler (some encoders ship without it).
+/// The MLM head (cls.predictions.*: transform and bias; a BertModel checkpoint such as MiniLM
+/// has none) likewise, for BertForMaskedLM.
 inline bool newly_initializable(const std::string& name) {
-    return name.rfind("classifier.", 0) == 0 || name.rfind("bert.pooler.", 0) == 0;
+    return name.rfind("classifier.", 0) == 0 || name.rfind("bert.pooler.", 0) == 0 || detail::is_head_key(name);
+}
+
+/// The checkpoint keys the model did not use, as transformers lists them: the unexpected keys
+/// and the heads of another task that were dropped (cls.* in a classifier).
+inline std::vector<std::string> unused_keys(const LoadReport& rep) {
+    std::vector<std::string> out = rep.unexpected;
+    for (const auto& k : rep.skipped)
+        if (detail::is_head_key(k) && !detail::tied_alias_target(k)) out.push_back(k);
+    return out;
 }
 
 /// transformers' load warnings for `rep`, in its words: the newly initialized weights (with the
@@ -155,9 +182,12 @@ inline std::string load_warnings(const LoadReport& rep, const std::string& sourc
                " and are newly initialized: [" + detail::join(rep.reinitialized, 100) +
                "]\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions "
                "and inference.\n";
-    if (!rep.unexpected.empty())
+    const std::vector<std::string> unused = unused_keys(rep);
+    if (!unused.empty())
         out += "Some weights of the model checkpoint at " + source + " were not used when initializing " + model_name +
-               ": [" + detail::join(rep.unexpected, 100) + "]\n";
+               ": [" + detail::join(unused, 100) + "]\n- This IS expected if you are initializing " + model_name +
+               " from the checkpoint of a model trained on another task or with another architecture (e.g. "
+               "initializing a BertForSequenceClassification model from a BertForMaskedLM model).\n";
     return out;
 }
 
@@ -170,14 +200,12 @@ struct PretrainedOptions {
     std::ostream* log = nullptr;                       // gets load_warnings() once, when non-empty
 };
 
-/// Writes an HF checkpoint directory: config.json, model.safetensors, vocab.txt (the
-/// tokenizer's vocabulary, one token per line in id order), tokenizer_config.json. Each file is
-/// written atomically. (The vocabulary's size is checked against vocab_size when the checkpoint
-/// is loaded: tokenizer_from_pretrained.)
-/// Example: `save_pretrained(model, "runs/spam/best", tokenizer);`
+namespace detail {
+/// The files of a checkpoint directory: model.safetensors (the module's state_dict),
+/// config.json (`config` as written for `architecture`), vocab.txt, tokenizer_config.json.
 template <class T>
-void save_pretrained(const BertForSequenceClassification<T>& model, const std::string& dir, const Vocab& vocab,
-                     bool do_lower_case = true) {
+void write_checkpoint_files(const Module<T>& model, const BertConfig& config, const std::string& architecture,
+                            const std::string& dir, const Vocab& vocab, bool do_lower_case) {
     namespace fs = std::filesystem;
     std::error_code ec;
     fs::create_directories(dir, ec);
@@ -186,7 +214,7 @@ void save_pretrained(const BertForSequenceClassification<T>& model, const std::s
     for (const auto& t : vocab.tokens()) vocab_txt += t + '\n';
     const auto bytes = safetensors::serialize(state_dict(model), {{"format", "pt"}});
     write_file_atomic((fs::path(dir) / "model.safetensors").string(), bytes.data(), bytes.size());
-    write_file_atomic((fs::path(dir) / "config.json").string(), model.config().to_json().dump(2) + "\n");
+    write_file_atomic((fs::path(dir) / "config.json").string(), config.to_json(architecture).dump(2) + "\n");
     write_file_atomic((fs::path(dir) / "vocab.txt").string(), vocab_txt);
     json tc = {{"do_lower_case", do_lower_case},
                {"model_max_length", 512},
@@ -200,16 +228,39 @@ void save_pretrained(const BertForSequenceClassification<T>& model, const std::s
                {"strip_accents", nullptr}};
     write_file_atomic((fs::path(dir) / "tokenizer_config.json").string(), tc.dump(2) + "\n");
 }
-/// Same, with the vocabulary and casing of `tokenizer` (what Trainer saves).
+}  // namespace detail
+
+/// Writes an HF checkpoint directory: config.json, model.safetensors, vocab.txt (the
+/// tokenizer's vocabulary, one token per line in id order), tokenizer_config.json. Each file is
+/// written atomically. (The vocabulary's size is checked against vocab_size when the checkpoint
+/// is loaded: tokenizer_from_pretrained.)
+/// Example: `save_pretrained(model, "runs/spam/best", tokenizer);`
 template <class T>
-void save_pretrained(const BertForSequenceClassification<T>& model, const std::string& dir,
-                     const BertTokenizer& tokenizer) {
+void save_pretrained(const BertForSequenceClassification<T>& model, const std::string& dir, const Vocab& vocab,
+                     bool do_lower_case = true) {
+    detail::write_checkpoint_files(model, model.config(), "BertForSequenceClassification", dir, vocab, do_lower_case);
+}
+/// The same for a masked-LM model: config.json says `architectures: ["BertForMaskedLM"]`, and
+/// model.safetensors holds the tied decoder once (as bert.embeddings.word_embeddings.weight, the
+/// head's bias as cls.predictions.bias), as transformers' save_pretrained writes it, so
+/// AutoModelForMaskedLM.from_pretrained(dir) loads it with no missing or unexpected key.
+/// Example: `save_pretrained(mlm, "runs/tapt/last", tokenizer);`
+template <class T>
+void save_pretrained(const BertForMaskedLM<T>& model, const std::string& dir, const Vocab& vocab,
+                     bool do_lower_case = true) {
+    detail::write_checkpoint_files(model, model.config(), "BertForMaskedLM", dir, vocab, do_lower_case);
+}
+/// Same, with the vocabulary and casing of `tokenizer` (what Trainer saves).
+template <class Model>
+    requires requires(const Model& m) { m.config(); }
+void save_pretrained(const Model& model, const std::string& dir, const BertTokenizer& tokenizer) {
     save_pretrained(model, dir, tokenizer.vocab(), tokenizer.do_lower_case());
 }
 /// Same, with the vocabulary read from `vocab_path` (a vocab.txt).
-template <class T>
-void save_pretrained(const BertForSequenceClassification<T>& model, const std::string& dir,
-                     const std::string& vocab_path, bool do_lower_case = true) {
+template <class Model>
+    requires requires(const Model& m) { m.config(); }
+void save_pretrained(const Model& model, const std::string& dir, const std::string& vocab_path,
+                     bool do_lower_case = true) {
     save_pretrained(model, dir, Vocab::from_file(vocab_path), do_lower_case);
 }
 
@@ -300,6 +351,50 @@ inline BertTokenizer tokenizer_from_pretrained(const std::string& dir) {
     return std::move(*tok);
 }
 
+namespace detail {
+/// `dir`/model.safetensors, checked to exist (errors name the path).
+inline std::string checkpoint_weights(const std::string& dir) {
+    namespace fs = std::filesystem;
+    RGRID_CHECK(fs::is_directory(dir), "from_pretrained: ", dir, " is not a directory");
+    const fs::path weights = fs::path(dir) / "model.safetensors";
+    RGRID_CHECK(fs::exists(weights), "from_pretrained: ", weights.string(),
+                " not found (only safetensors checkpoints are read; convert pytorch_model.bin with "
+                "transformers: model.save_pretrained(dir, safe_serialization=True))");
+    const fs::path config = fs::path(dir) / "config.json";
+    RGRID_CHECK(!fs::exists(config) || !read_json_object(config.string(), "from_pretrained").contains("quantization_config"),
+                "from_pretrained: ", dir, " is an int8 checkpoint (config.json has quantization_config, written by "
+                "rgrid-quantize): load it with load_quantized (io/quantized.hpp) or Predictor::from_pretrained; it "
+                "cannot be fine-tuned or loaded as fp32 (quantize the fp32 checkpoint it came from instead)");
+    return weights.string();
+}
+/// The common part of the from_pretrained functions: load_state_dict (not strict), the
+/// missing parameters a task model may lack become `reinitialized` (newly_initializable; any
+/// other is an error naming it), the warnings go to options.log, the report to *report; eval mode.
+/// `dropped` lists checkpoint keys removed beforehand (a replaced classifier).
+template <class T>
+void load_checkpoint_into(Module<T>& model, const safetensors::TensorMap& map, const std::string& dir,
+                          const std::string& weights, const std::string& model_name, const PretrainedOptions& options,
+                          LoadReport* report, const std::vector<std::string>& dropped) {
+    LoadReport rep;
+    try {
+        rep = load_state_dict(model, map, Strict::No);
+    } catch (const Error& e) {
+        throw Error(concat("from_pretrained: ", weights, ": ", e.what()));
+    }
+    rep.skipped.insert(rep.skipped.end(), dropped.begin(), dropped.end());
+    std::vector<std::string> missing_other;
+    for (const auto& m : rep.missing) {
+        if (newly_initializable(m)) rep.reinitialized.push_back(m);
+        else missing_other.push_back(m);
+    }
+    RGRID_CHECK(missing_other.empty(), "from_pretrained: ", weights, " lacks ", missing_other.size(),
+                " parameters: ", join(missing_other));
+    if (options.log) *options.log << load_warnings(rep, dir, model_name);
+    if (report) *report = rep;
+    model.eval();
+}
+}  // namespace detail
+
 /// Loads an HF checkpoint directory (config.json + model.safetensors) into a sequence
 /// classifier, as transformers' from_pretrained does: legacy names are accepted (see
 /// load_state_dict); what the checkpoint lacks of the head (a BertModel encoder: the
@@ -314,17 +409,8 @@ template <class T>
 std::unique_ptr<BertForSequenceClassification<T>> from_pretrained(const std::string& dir,
                                                                    const PretrainedOptions& options = {},
                                                                    LoadReport* report = nullptr) {
-    namespace fs = std::filesystem;
-    RGRID_CHECK(fs::is_directory(dir), "from_pretrained: ", dir, " is not a directory");
-    const fs::path weights = fs::path(dir) / "model.safetensors";
-    RGRID_CHECK(fs::exists(weights), "from_pretrained: ", weights.string(),
-                " not found (only safetensors checkpoints are read; convert pytorch_model.bin with "
-                "transformers: model.save_pretrained(dir, safe_serialization=True))");
-    BertConfig cfg = BertConfig::load((fs::path(dir) / "config.json").string());
-    RGRID_CHECK(!read_json_object((fs::path(dir) / "config.json").string(), "from_pretrained").contains("quantization_config"),
-                "from_pretrained: ", dir, " is an int8 checkpoint (config.json has quantization_config, written by "
-                "rgrid-quantize): load it with load_quantized (io/quantized.hpp) or Predictor::from_pretrained; it "
-                "cannot be fine-tuned or loaded as fp32 (quantize the fp32 checkpoint it came from instead)");
+    const std::string weights = detail::checkpoint_weights(dir);
+    BertConfig cfg = BertConfig::load((std::filesystem::path(dir) / "config.json").string());
     const std::size_t stored_k = cfg.num_labels();
     if (options.id2label) {
         cfg.id2label = *options.id2label;
@@ -332,33 +418,38 @@ std::unique_ptr<BertForSequenceClassification<T>> from_pretrained(const std::str
         cfg.set_num_labels(*options.num_labels);
     }
     RGRID_CHECK(cfg.num_labels() > 0, "from_pretrained: need at least one label");
-    safetensors::TensorMap map = safetensors::read(weights.string());
+    safetensors::TensorMap map = safetensors::read(weights);
     const bool override_k = cfg.num_labels() != stored_k;
-    LoadReport fresh;
+    std::vector<std::string> dropped;
     if (override_k) {  // a new head: the stored classifier (if any) does not apply
         for (const char* k : {"classifier.weight", "classifier.bias"}) {
-            if (map.erase(k)) fresh.skipped.push_back(k);
+            if (map.erase(k)) dropped.push_back(k);
         }
     }
     Rng rng(options.seed);
     auto model = std::make_unique<BertForSequenceClassification<T>>(cfg, rng);
-    LoadReport rep;
-    try {
-        rep = load_state_dict(*model, map, Strict::No);
-    } catch (const Error& e) {
-        throw Error(detail::concat("from_pretrained: ", weights.string(), ": ", e.what()));
-    }
-    rep.skipped.insert(rep.skipped.end(), fresh.skipped.begin(), fresh.skipped.end());
-    std::vector<std::string> missing_other;
-    for (const auto& m : rep.missing) {
-        if (newly_initializable(m)) rep.reinitialized.push_back(m);
-        else missing_other.push_back(m);
-    }
-    RGRID_CHECK(missing_other.empty(), "from_pretrained: ", weights.string(), " lacks ", missing_other.size(),
-                " parameters: ", detail::join(missing_other));
-    if (options.log) *options.log << load_warnings(rep, dir);
-    if (report) *report = rep;
-    model->eval();
+    detail::load_checkpoint_into(*model, map, dir, weights, "BertForSequenceClassification", options, report, dropped);
+    return model;
+}
+
+/// Loads an HF checkpoint directory into a BertForMaskedLM, as transformers'
+/// AutoModelForMaskedLM.from_pretrained does: an MLM checkpoint (rgrid's or transformers',
+/// the decoder under either of its tied names) loads whole; a BertModel encoder without an MLM
+/// head (all-MiniLM-L6-v2) gets a fresh head (HF init: transform dense ~ Normal(0,
+/// initializer_range), LayerNorm 1/0, bias 0), listed in report->reinitialized; a pooler or
+/// classifier in the checkpoint is not used (report->unexpected). Both are written once to
+/// options.log. The model is returned in eval mode.
+/// Example: `auto mlm = masked_lm_from_pretrained<float>("models/minilm-l6", {.seed = 42, .log = &std::cout});`
+template <class T>
+std::unique_ptr<BertForMaskedLM<T>> masked_lm_from_pretrained(const std::string& dir,
+                                                               const PretrainedOptions& options = {},
+                                                               LoadReport* report = nullptr) {
+    const std::string weights = detail::checkpoint_weights(dir);
+    const BertConfig cfg = BertConfig::load((std::filesystem::path(dir) / "config.json").string());
+    const safetensors::TensorMap map = safetensors::read(weights);
+    Rng rng(options.seed);
+    auto model = std::make_unique<BertForMaskedLM<T>>(cfg, rng);
+    detail::load_checkpoint_into(*model, map, dir, weights, "BertForMaskedLM", options, report, {});
     return model;
 }
 

@@ -91,10 +91,12 @@ struct BertConfig {
         throw Error("BertConfig::preset: unknown preset '" + name + "' (tiny, mini, small, medium, base)");
     }
 
-    /// config.json content, as transformers writes it for BertForSequenceClassification.
-    json to_json() const {
+    /// config.json content, as transformers writes it for the model class `architecture`
+    /// ("BertForSequenceClassification", "BertForMaskedLM", ...: the `architectures` entry that
+    /// AutoModel* classes read). id2label/label2id are written for every architecture, as HF does.
+    json to_json(const std::string& architecture = "BertForSequenceClassification") const {
         json j;
-        j["architectures"] = json::array({"BertForSequenceClassification"});
+        j["architectures"] = json::array({architecture});
         j["model_type"] = "bert";
         j["vocab_size"] = vocab_size;
         j["hidden_size"] = hidden_size;

@@ -83,7 +83,10 @@ public:
     TrainOutput train() {
         if (args_.should_save) std::filesystem::create_directories(args_.output_dir);
         const std::size_t steps_per_epoch = optimizer_steps_per_epoch();
-        const std::size_t total_steps = steps_per_epoch * args_.num_train_epochs;
+        // max_steps (HF): that many optimizer steps over as many epochs as it takes, the last one cut short
+        const std::size_t total_steps = args_.max_steps ? args_.max_steps : steps_per_epoch * args_.num_train_epochs;
+        const std::size_t num_epochs = args_.max_steps ? (total_steps + steps_per_epoch - 1) / steps_per_epoch
+                                                       : args_.num_train_epochs;
         const auto warmup = static_cast<std::size_t>(std::ceil(args_.warmup_ratio * double(total_steps)));
         const LinearSchedule schedule(std::min(warmup, total_steps), total_steps);
 
@@ -98,9 +101,10 @@ public:
         const std::size_t start_step = state_.global_step;
         TrainOutput out;
         objective_->model().train();
-        for (std::size_t epoch = state_.epoch; epoch < args_.num_train_epochs && !state_.stop; ++epoch) {
-            emit([&](auto& cb) { if (cb.on_epoch_begin) cb.on_epoch_begin(epoch + 1, steps_per_epoch); });
-            for (std::size_t b = state_.batch_in_epoch; b < steps_per_epoch; ++b)
+        for (std::size_t epoch = state_.epoch; epoch < num_epochs && !state_.stop; ++epoch) {
+            const std::size_t steps = std::min(steps_per_epoch, total_steps - epoch * steps_per_epoch);
+            emit([&](auto& cb) { if (cb.on_epoch_begin) cb.on_epoch_begin(epoch + 1, steps); });
+            for (std::size_t b = state_.batch_in_epoch; b < steps; ++b)
                 train_step(epoch, b, steps_per_epoch, schedule);
             end_epoch(epoch);
             out.epochs_run = epoch + 1;

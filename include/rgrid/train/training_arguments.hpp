@@ -21,6 +21,7 @@ namespace rgrid {
 struct TrainingArguments {
     std::string output_dir;                       // best/, last/, metrics.jsonl, curves.svg
     std::size_t num_train_epochs = 3;
+    std::size_t max_steps = 0;                    // > 0: this many optimizer steps, overriding num_train_epochs (HF)
     std::size_t per_device_train_batch_size = 16;
     std::size_t per_device_eval_batch_size = 32;
     std::size_t gradient_accumulation_steps = 1;  // micro-batches per optimizer step (HF; loss scaled by 1/N)

@@ -79,6 +79,7 @@ inline double meta_double(const safetensors::Metadata& m, const std::string& key
 inline json training_settings(const TrainingArguments& a) {
     return json{{"output_dir", a.output_dir},
                 {"num_train_epochs", a.num_train_epochs},
+                {"max_steps", a.max_steps},
                 {"per_device_train_batch_size", a.per_device_train_batch_size},
                 {"per_device_eval_batch_size", a.per_device_eval_batch_size},
                 {"gradient_accumulation_steps", a.gradient_accumulation_steps},

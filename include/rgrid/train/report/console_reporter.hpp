@@ -4,6 +4,7 @@
 // table (with an over-fitting warning under it when validation loss rises for two evaluations
 // while training loss falls), save notices and the train summary.
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -20,6 +21,9 @@ namespace rgrid {
 struct ConsoleOptions {
     bool redraw = true;
     std::size_t line_every = 0;  // 0 with redraw=false: only the last line of each epoch
+    /// Prints the epoch's row instead of the classification table (and its over-fitting note),
+    /// e.g. masked-LM pretraining's loss and perplexity (train/report/mlm_report.hpp).
+    std::function<void(const EpochRow&, const EvalReport&)> epoch_row;
 };
 
 /// HF-style console output for Trainer. Example: `trainer.add_callback(console_reporter(std::cout));`
@@ -66,8 +70,9 @@ inline TrainerCallback console_reporter(std::ostream& os, ConsoleOptions opt = {
     cb.on_step_end = [sh](std::size_t step, std::size_t, double loss) {
         if (sh->bar) sh->bar->update(step, loss);
     };
-    cb.on_evaluate = [sh](const EpochRow& row, const EvalReport&) {
+    cb.on_evaluate = [sh, opt](const EpochRow& row, const EvalReport& ev) {
         if (sh->bar) sh->bar->close();
+        if (opt.epoch_row) return opt.epoch_row(row, ev);
         sh->table.row(row);
         sh->rows.push_back(row);
         const auto span = overfitting_span(sh->rows);

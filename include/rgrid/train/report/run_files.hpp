@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,10 +90,18 @@ inline TrainerCallback metrics_log_reporter(std::string path) {
     return cb;
 }
 
+/// The panels of curves.svg from the epoch rows and the logged (step, loss) points.
+using CurvePanelsFn = std::function<std::vector<CurvePanel>(const std::vector<EpochRow>& epochs,
+                                                             const std::vector<double>& loss_x,
+                                                             const std::vector<double>& loss_y,
+                                                             std::size_t logging_steps)>;
+
 /// Redraws `path` (curves.svg) after every evaluation: the training loss of every "log"
-/// record, train/validation loss per epoch and the validation metrics per epoch.
+/// record, train/validation loss per epoch and the validation metrics per epoch (or the
+/// panels `panels` draws from the same series).
 /// Example: `trainer.add_callback(curves_reporter("runs/x/curves.svg", args.logging_steps));`
-inline TrainerCallback curves_reporter(std::string path, std::size_t logging_steps) {
+inline TrainerCallback curves_reporter(std::string path, std::size_t logging_steps,
+                                       CurvePanelsFn panels = training_curve_panels) {
     struct Series {
         std::vector<double> step, loss;  // per "log" record
         std::vector<EpochRow> epochs;
@@ -107,9 +116,9 @@ inline TrainerCallback curves_reporter(std::string path, std::size_t logging_ste
         s->step.push_back(double(*step));
         s->loss.push_back(*loss);
     };
-    cb.on_evaluate = [s, path, logging_steps](const EpochRow& row, const EvalReport&) {
+    cb.on_evaluate = [s, path, logging_steps, panels](const EpochRow& row, const EvalReport&) {
         s->epochs.push_back(row);
-        write_curves_svg(path, training_curve_panels(s->epochs, s->step, s->loss, logging_steps));
+        write_curves_svg(path, panels(s->epochs, s->step, s->loss, logging_steps));
     };
     return cb;
 }
