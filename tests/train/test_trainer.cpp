@@ -351,6 +351,7 @@ TEST(Trainer, GradientAccumulationMatchesOneLargerBatch) {
     }
     EXPECT_TRUE(error_of([] { TrainingArguments a{.output_dir = "x", .gradient_accumulation_steps = 0}; a.validate(); })
                     .find("gradient_accumulation_steps") != std::string::npos);
+}
 
 // ---- masked-LM pretraining through the same loop (train/mlm_objective.hpp, issue 15) ---------
 
