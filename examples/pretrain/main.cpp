@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/cli.hpp"
+#include "common/distributed.hpp"
 #include "rgrid/rgrid.hpp"
 #include "rgrid/train/mlm_objective.hpp"
 #include "rgrid/train/report/mlm_report.hpp"
@@ -38,7 +39,7 @@ std::vector<std::string> read_corpus_file(const std::string& path, const std::st
 }
 }  // namespace
 
-int main(int argc, char** argv) try {
+static int run(int argc, char** argv, cli::Distributed& dist) {
     rgrid::tune_allocator();
     CLI::App app{"Masked-LM pretraining of BERT on your texts (run_mlm.py semantics): continue a checkpoint "
                  "(--init, e.g. task-adaptive pretraining) or start from scratch (--preset); writes OUT/best, "
@@ -80,7 +81,10 @@ int main(int argc, char** argv) try {
                    "(0 = no evaluation)")->check(cli::real(0, 0.9));
     app.add_option("--text-column", text_column, "text column of the .csv files");
     app.add_flag("--line-by-line", line_by_line, "text files: every non-blank line is a document");
-    app.add_option("--batch-size", args.per_device_train_batch_size, "blocks per optimizer step")->check(cli::count(1));
+    app.add_option("--batch-size", args.per_device_train_batch_size, "blocks per micro-batch (per rank under mpirun); "
+                   "an optimizer step sees batch size x accumulation steps x ranks")->check(cli::count(1));
+    app.add_option("--gradient-accumulation-steps", args.gradient_accumulation_steps,
+                   "micro-batches whose gradients are summed before each optimizer step")->check(cli::count(1));
     app.add_option("--lr", args.learning_rate, "peak learning rate (AdamW; linear warmup, then linear decay to 0)")
         ->check(cli::real(0, std::numeric_limits<double>::infinity(), /*lo_open=*/true));
     app.add_option("--warmup-ratio", args.warmup_ratio, "share of the steps with linear warmup")->check(cli::real(0, 1));
@@ -89,6 +93,9 @@ int main(int argc, char** argv) try {
     app.add_option("--seed", args.seed, "same seed + data + threads give the same weights")->check(cli::count());
     app.add_option("--threads", args.threads, "compute threads, 0 = all cores")->check(cli::count(0, cli::kMaxThreads));
     app.add_option("--logging-steps", args.logging_steps, "a metrics.jsonl line every N steps")->check(cli::count(1));
+    double mpi_timeout = 300;
+    app.add_option("--mpi-timeout", mpi_timeout, "under mpirun/srun: a collective that waits longer than this many "
+                   "seconds stops the job (a dead or stuck rank)")->check(cli::real(0, 1e9, /*lo_open=*/true));
     app.add_option("--vocab", vocab_file, "vocab.txt for --preset")->type_name("FILE");
     app.callback([&] {
         if (!init_opt->count() && !preset_opt->count() && !resume_opt->count())
@@ -98,10 +105,13 @@ int main(int argc, char** argv) try {
     args.evaluate_each_epoch = eval_share > 0;
     args.validate();
     if (args.threads) set_num_threads(args.threads);
+    if (!dist.is_main()) std::cout.rdbuf(nullptr);  // under MPI only rank 0 prints (and writes files)
+    args = dist.adapt(args, mpi_timeout);
 
     std::string from = init;  // where the weights come from (unused with --preset)
     if (resume_opt->count()) {
         from = find_resume_checkpoint(resume);
+        dist.check_resume(from);  // the same number of ranks as the interrupted run
         if (from != resume) std::cout << "[resume] continuing from " << from << '\n';
         const BertConfig saved = BertConfig::load(from + "/config.json");
         if (preset_opt->count()) check_same_model_size(saved, BertConfig::preset(preset), "--preset " + preset, from);
@@ -157,9 +167,10 @@ int main(int argc, char** argv) try {
 
     const MaskedLmOptions masking{.mlm_probability = mlm_probability, .whole_word_mask = whole_word};
     auto objective = std::make_shared<MaskedLmObjective>(model, tokenizer, std::move(tb), args, masking);
-    Trainer trainer(objective, args);
-    if (resume_opt->count()) trainer.resume_from(from);
-    trainer.add_callback(mlm_curves_reporter(args.output_dir + "/curves.svg", args.logging_steps));
+    Trainer trainer(dist.wrap(objective), args);
+    if (resume_opt->count()) trainer.resume_from(from);  // every rank reads rank 0's checkpoint
+    dist.attach(trainer);  // MPI: rank 0's weights to all, gradient all-reduce (docs/distributed.md)
+    if (dist.is_main()) trainer.add_callback(mlm_curves_reporter(args.output_dir + "/curves.svg", args.logging_steps));
     const bool tty = isatty(fileno(stdout));
     trainer.add_callback(
         mlm_console_reporter(std::cout, {.redraw = tty, .line_every = tty ? std::size_t(0) : std::size_t(50)}));
@@ -169,7 +180,15 @@ int main(int argc, char** argv) try {
               << "/curves.svg\n[next] fine-tune it: rgrid-finetune --init " << args.output_dir
               << "/best --train TRAIN.csv --val VAL.csv --out RUN\n";
     return 0;
-} catch (const std::exception& e) {
-    std::cerr << "rgrid-pretrain: error: " << e.what() << '\n';
-    return 1;
+}
+
+int main(int argc, char** argv) {
+    cli::Distributed dist(argc, argv, "rgrid-pretrain");  // MPI when started by mpirun/srun
+    try {
+        return run(argc, argv, dist);
+    } catch (const std::exception& e) {
+        std::cerr << "rgrid-pretrain: error" << dist.where() << ": " << e.what() << '\n';
+        dist.abort_job(1);
+        return 1;
+    }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The multi-rank tests (2 ranks, one thread each, tiny BERT; seconds each).
-# usage: run_tests.sh TEST DP_DRIVER MPIRUN "MPIRUN_FLAGS" WORKDIR FINETUNE PREDICT
+# usage: run_tests.sh TEST DP_DRIVER MPIRUN "MPIRUN_FLAGS" WORKDIR FINETUNE PREDICT PRETRAIN
 #   bit_identical          2 ranks x batch 4  ==  1 process x 2 micro-batches of 4, bit for bit
 #                          (also with the all-reduce after backward, no overlap, and with one bucket);
 #                          and  ~=  1 process x batch 8 (one step over the same 8 windows), fp32 tolerance
@@ -9,10 +9,12 @@
 #                          --resume with 2 ranks ends bit-identical to an uninterrupted run; 1 rank is refused
 #   timeout_stops_job      rank 1 stopped (SIGSTOP): rank 0's collective times out (3 s) and ends the job
 #   finetune_under_mpirun  rgrid-finetune under mpirun: only rank 0 writes; distributed.json; resume rules
+#   pretrain_under_mpirun  mpirun -np 2 rgrid-pretrain --batch-size 4  ==  rgrid-pretrain --batch-size 4
+#                          --gradient-accumulation-steps 2, byte for byte (no dropout); only rank 0 writes
 set -euo pipefail
 TEST="$1" DRV="$2" MPIRUN="$3"
 read -r -a FLAGS <<< "$4"
-W="$5/$TEST" FT="$6" PR="$7"
+W="$5/$TEST" FT="$6" PR="$7" PT="$8"
 rm -rf "$W" && mkdir -p "$W"
 mpi2() { "$MPIRUN" "${FLAGS[@]}" -np 2 "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -113,6 +115,49 @@ finetune_under_mpirun)
   grep -q "written by a run of 2 ranks" "$W/refused.log" || fail "unclear refusal: $(cat "$W/refused.log")"
   mpi2 "$FT" "${args[@]}" --epochs 2 --resume "$W/run" > "$W/resume.log" 2> "$W/resume.err"
   [ "$(grep -c '"type":"eval"' "$W/run/metrics.jsonl")" -eq 2 ] || fail "epoch 2 was not trained once"
+  ;;
+pretrain_under_mpirun)
+  # 40 one-line documents of 4..12 words: sliding windows of 16 give one block each, 8 held out,
+  # 32 training blocks = 4 optimizer steps of 2 x 4 per epoch (nothing dropped on either path)
+  words=(ball team goal match player bread cheese apple soup rice the a of and to)
+  RANDOM=3
+  for ((i = 0; i < 40; i++)); do
+    n=$((4 + RANDOM % 9)) t=""
+    for ((j = 0; j < n; j++)); do t+="${words[RANDOM % 15]} "; done
+    echo "$t"
+  done > "$W/corpus.txt"
+  # the MLM masks are a function of (seed, epoch, batch): batch k*2 + r of one process is rank r's
+  # micro-batch k. Dropout streams differ by design (seed, step, rank), so the start checkpoint has none.
+  common=(--train "$W/corpus.txt" --line-by-line --blocks windows --max-length 16 --batch-size 4 --threads 1
+          --eval-share 0.2)
+  "$PT" "${common[@]}" --preset tiny --max-steps 1 --out "$W/base" > /dev/null
+  sed -i -E 's/("(hidden|attention_probs)_dropout_prob": )0\.1/\10.0/' "$W/base/last/config.json"
+  [ "$(grep -c '_dropout_prob": 0.0' "$W/base/last/config.json")" -eq 2 ] || fail "could not turn dropout off"
+  args=("${common[@]}" --init "$W/base/last" --epochs 2 --lr 1e-3)
+  mpi2 "$PT" "${args[@]}" --out "$W/ranks2" > "$W/ranks2.log" 2> "$W/ranks2.err"
+  "$PT" "${args[@]}" --gradient-accumulation-steps 2 --out "$W/accum2" > "$W/accum2.log"
+  grep -q "32 training and 8 held-out blocks" "$W/accum2.log" || fail "unexpected blocks: $(grep data "$W/accum2.log")"
+  grep -q "Steps: 4 per epoch" "$W/accum2.log" || fail "expected 4 steps per epoch: $(cat "$W/accum2.log")"
+  for d in last best; do
+    cmp "$W/ranks2/$d/model.safetensors" "$W/accum2/$d/model.safetensors" || fail "$d: 2 ranks != 1 process x 2"
+  done
+  # the comparison can fail: 1 process with batch 4 and no accumulation is another run
+  "$PT" "${args[@]}" --out "$W/single4" > /dev/null
+  ! cmp -s "$W/ranks2/last/model.safetensors" "$W/single4/last/model.safetensors" \
+    || fail "2 ranks x 4 equal 1 process x 4: the ranks did not each get their own shard"
+  # only rank 0 writes: one console, one metrics.jsonl line per event (two writers would double
+  # them), the eval lines (losses) as in one process, the world size in the checkpoint
+  [ "$(grep -c "Running masked-LM pretraining" "$W/ranks2.log")" -eq 1 ] || fail "not exactly one rank printed"
+  [ "$(wc -l < "$W/ranks2/metrics.jsonl")" -eq 3 ] || fail "metrics.jsonl: $(cat "$W/ranks2/metrics.jsonl")"
+  # eval lines exact but for the timing and train_loss (logged as the ranks' mean: fp32 rounding differs)
+  evals() { grep '"type":"eval"' "$1" | sed -E 's/,"(eval_runtime|train_loss)":[^,}]*//g'; }
+  [ "$(evals "$W/ranks2/metrics.jsonl" | wc -l)" -eq 2 ] || fail "expected 2 eval lines: $(cat "$W/ranks2/metrics.jsonl")"
+  diff <(evals "$W/ranks2/metrics.jsonl") <(evals "$W/accum2/metrics.jsonl") || fail "the eval losses differ"
+  grep -q '"world_size": 2' "$W/ranks2/last/distributed.json" || fail "no world size in the checkpoint"
+  if "$PT" "${args[@]}" --epochs 3 --out "$W/ranks2" --resume "$W/ranks2" > "$W/refused.log" 2>&1; then
+    fail "1 process resumed a 2-rank run"
+  fi
+  grep -q "written by a run of 2 ranks" "$W/refused.log" || fail "unclear refusal: $(cat "$W/refused.log")"
   ;;
 *) fail "unknown test $TEST" ;;
 esac
