@@ -7,6 +7,8 @@
 
 #include <csignal>
 #include <cstring>
+#include <exception>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -120,5 +122,21 @@ private:
     std::unique_ptr<rgrid::distributed::DataParallel> dp_;
 #endif
 };
+
+/// The programs' main(): starts MPI when launched by mpirun/srun, returns `run(argc, argv, dist)`,
+/// and turns an exception into "PROGRAM: error (rank r of W): what" on stderr, exit status 1,
+/// ending every rank of a multi-rank job.
+/// Example: `int main(int argc, char** argv) { return cli::distributed_main(argc, argv, "rgrid-predict", run); }`
+template <class Run>
+int distributed_main(int argc, char** argv, const char* program, Run run) {
+    Distributed dist(argc, argv, program);
+    try {
+        return run(argc, argv, dist);
+    } catch (const std::exception& e) {
+        std::cerr << program << ": error" << dist.where() << ": " << e.what() << '\n';
+        dist.abort_job(1);
+        return 1;
+    }
+}
 
 }  // namespace rgrid::cli

@@ -167,13 +167,6 @@ static int run(int argc, char** argv, cli::Distributed& dist) {
     return 0;
 }
 
-int main(int argc, char** argv) {
-    cli::Distributed dist(argc, argv, "rgrid-finetune");  // MPI when started by mpirun/srun
-    try {
-        return run(argc, argv, dist);
-    } catch (const std::exception& e) {
-        std::cerr << "rgrid-finetune: error" << dist.where() << ": " << e.what() << '\n';
-        dist.abort_job(1);
-        return 1;
-    }
+int main(int argc, char** argv) {  // MPI when started by mpirun/srun
+    return cli::distributed_main(argc, argv, "rgrid-finetune", run);
 }
