@@ -6,12 +6,13 @@
 #
 #   benchmarks/compare_trainer.sh [--quick] [--labels groups|binary] [--threads N] [--out DIR]
 #       [--epochs N] [--batch-size N] [--lr X] [--warmup-ratio X] [--weight-decay X]
-#       [--max-length L] [--stride S] [--max-windows N] [--aggregation mean|max|vote]
+#       [--max-length L] [--stride S] [--max-windows N] [--eval-max-windows N] [--aggregation mean|max|vote]
 #       [--class-weights] [--seed N] [--policies PASSIVE,default] [--build DIR] [--reuse-rgrid]
 #
 #   defaults   the quick recipe of ./run.sh: 2 epochs, batch 16, lr 1e-4, warmup 0.1, weight decay
-#              0.01, 128-token windows with stride 32, 1 window per training document (every window
-#              for validation and test), mean of window logits, seed 42, 2 threads, 5 groups
+#              0.01, 128-token windows with stride 32, 1 window per training document and the same
+#              cap for validation and test (--eval-max-windows, default = --max-windows; 0 = every
+#              window), mean of window logits, seed 42, 2 threads, 5 groups
 #   --quick    a subset so that a run fits a short session: every 4th document of the training,
 #              validation and test parts (stratified: the split files are sorted by label),
 #              1 epoch (an explicit --epochs wins)
@@ -34,7 +35,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 reuse=0 quick=0 labels=groups threads=2 out="" build="$ROOT/build" policies=PASSIVE cw=0
-epochs="" bs=16 lr=1e-4 warmup=0.1 wd=0.01 maxlen=128 stride=32 maxwin=1 agg=mean seed=42
+epochs="" bs=16 lr=1e-4 warmup=0.1 wd=0.01 maxlen=128 stride=32 maxwin=1 evalwin="" agg=mean seed=42
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -51,6 +52,7 @@ while [ $# -gt 0 ]; do
     --max-length) maxlen="$2"; shift ;;
     --stride) stride="$2"; shift ;;
     --max-windows) maxwin="$2"; shift ;;
+    --eval-max-windows) evalwin="$2"; shift ;;
     --aggregation) agg="$2"; shift ;;
     --seed) seed="$2"; shift ;;
     --class-weights) cw=1 ;;
@@ -62,6 +64,7 @@ while [ $# -gt 0 ]; do
 done
 case "$labels" in groups) DATA=data/spamassassin.csv ;; binary) DATA=data/spamassassin-binary.csv ;;
   *) echo "compare_trainer.sh: --labels is groups or binary, not '$labels'" >&2; exit 2 ;; esac
+[ -n "$evalwin" ] || evalwin="$maxwin"
 [ -n "$epochs" ] || { if [ "$quick" = 1 ]; then epochs=1; else epochs=2; fi; }
 [ -n "$out" ] || { out="$ROOT/runs/compare-trainer-$labels"; [ "$quick" = 1 ] && out="$out-quick"; }
 mkdir -p "$out"
@@ -99,7 +102,7 @@ else
 fi
 
 recipe=(--epochs "$epochs" --batch-size "$bs" --lr "$lr" --warmup-ratio "$warmup" --weight-decay "$wd"
-        --max-length "$maxlen" --stride "$stride" --max-windows "$maxwin" --aggregation "$agg"
+        --max-length "$maxlen" --stride "$stride" --max-windows "$maxwin" --eval-max-windows "$evalwin" --aggregation "$agg"
         --seed "$seed" --threads "$threads")
 [ "$cw" = 1 ] && recipe+=(--class-weights)
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false

@@ -4,13 +4,14 @@
     .venv/bin/python benchmarks/peers/hf_trainer.py --model models/minilm-l6 \
         --train T.csv --val V.csv --test X.csv --out DIR [--epochs 2] [--batch-size 16] [--lr 1e-4]
         [--warmup-ratio 0.1] [--weight-decay 0.01] [--max-length 128] [--stride 32] [--max-windows 1]
-        [--aggregation mean|max|vote] [--class-weights] [--seed 42] [--threads 2]
+        [--eval-max-windows 0] [--aggregation mean|max|vote] [--class-weights] [--seed 42] [--threads 2]
 
 Mirrors rgrid-finetune (docs/design.md, "Sliding window"):
   * windows come from the fast tokenizer's return_overflowing_tokens + stride (each window holds up
     to max_length-2 content tokens, consecutive windows overlap by `stride` tokens); training keeps
     the first --max-windows windows of each document (0 = all), every window carries its
-    document's label; validation and test use every window;
+    document's label; validation and test use the first --eval-max-windows windows (0 = every
+    window), as rgrid-finetune --eval-max-windows does;
   * document metrics from the windows' logits aggregated per document (mean of logits by default,
     max, or majority vote), validation after every epoch, the best epoch by validation weighted F1
     (load_best_model_at_end) evaluated on the test split;
@@ -150,6 +151,7 @@ def main():
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--stride", type=int, default=32)
     p.add_argument("--max-windows", type=int, default=1)
+    p.add_argument("--eval-max-windows", type=int, default=0)
     p.add_argument("--aggregation", choices=["mean", "max", "vote"], default="mean")
     p.add_argument("--class-weights", action="store_true")
     p.add_argument("--seed", type=int, default=42)
@@ -177,8 +179,8 @@ def main():
     if not tok.is_fast:
         sys.exit("hf_trainer: needs a fast tokenizer (tokenizer.json) for return_overflowing_tokens")
     tr_items, _, long_docs, capped = make_windows(tok, tr_x, tr_l, a.max_length, a.stride, a.max_windows)
-    va_items, va_docs, _, _ = make_windows(tok, va_x, va_l, a.max_length, a.stride, 0)
-    te_items, te_docs, _, _ = make_windows(tok, te_x, te_l, a.max_length, a.stride, 0)
+    va_items, va_docs, _, _ = make_windows(tok, va_x, va_l, a.max_length, a.stride, a.eval_max_windows)
+    te_items, te_docs, _, _ = make_windows(tok, te_x, te_l, a.max_length, a.stride, a.eval_max_windows)
     print(f"[hf] windows: {len(tr_items)} train ({len(tr_x)} documents, {long_docs} need more than one window, "
           f"{capped} capped), {len(va_items)} validation, {len(te_items)} test", flush=True)
 
