@@ -8,8 +8,9 @@
 #   --binary        spam vs ham (data/spamassassin-binary.csv) instead of the 5 groups
 #   --serve         start the web app on the trained model at the end (Ctrl+C to stop)
 #   --setting       quick (default): fine-tunes the pretrained all-MiniLM-L6-v2 (scripts/get-model.sh)
-#                   for 2 epochs on the first 128-token window of each e-mail (test: every window);
-#                   about 12-13 min end to end on 2 idle cores, build included (extrapolated: docs/results.md)
+#                   for 2 epochs on the first 128-token window of each e-mail (validation and test: the
+#                   first window too); 11 min end to end on 2 idle cores, build included (measured on a
+#                   clean clone: docs/results.md)
 #                   long: 3 epochs on up to 3 windows per e-mail (about 35 min on 2 idle cores, extrapolated)
 #                   smoke: checks that every stage runs, on a small part of the split; not a quality setting
 #   --from-scratch  the older path: a 2-layer BERT (preset tiny) trained from random weights, no model download
