@@ -11,7 +11,6 @@ sliding window rgrid-finetune sees (126 for 128-token windows); 0 = the whole te
 line per N (accuracy, weighted F1, macro F1, per-class recall) and writes them to --out as JSON.
 """
 import argparse
-import csv
 import json
 import sys
 import time
@@ -21,14 +20,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
+from labelled_csv import read_labelled_csv
 
-def read_csv(path):
-    csv.field_size_limit(sys.maxsize)
-    with open(path, encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows or "text" not in rows[0] or "label" not in rows[0]:
-        sys.exit(f"baselines: {path}: needs a header with 'text' and 'label' and at least one row")
-    return [r["text"] for r in rows], [r["label"] for r in rows]
+
 
 
 def cut(tokenizer, texts, n):
@@ -56,8 +50,8 @@ def main():
         sys.exit(f"baselines: --first-tokens: '{a.first_tokens}' is not a comma-separated list of integers")
     if any(n < 0 for n in ns):
         sys.exit("baselines: --first-tokens: every N must be >= 0")
-    tr_x, tr_y = read_csv(a.train)
-    te_x, te_y = read_csv(a.test)
+    tr_x, tr_y = read_labelled_csv(a.train, "baselines")
+    te_x, te_y = read_labelled_csv(a.test, "baselines")
     labels = sorted(set(tr_y))
     tok = None
     if any(ns):

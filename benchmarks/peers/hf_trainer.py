@@ -22,7 +22,6 @@ Labels are the sorted distinct training labels (rgrid's order). Writes DIR/hf_re
 timings and metrics; prints an HF-style per-epoch table. Loads only local files (HF_HUB_OFFLINE=1).
 """
 import argparse
-import csv
 import json
 import os
 import sys
@@ -34,6 +33,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from labelled_csv import read_labelled_csv  # noqa: E402
 from transformers import (  # noqa: E402
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -44,13 +44,6 @@ from transformers import (  # noqa: E402
 )
 
 
-def read_csv(path):
-    csv.field_size_limit(sys.maxsize)
-    with open(path, encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows or "text" not in rows[0] or "label" not in rows[0]:
-        sys.exit(f"hf_trainer: {path}: needs a header with 'text' and 'label' and at least one row")
-    return [r["text"] for r in rows], [r["label"] for r in rows]
 
 
 def make_windows(tokenizer, texts, labels, max_length, stride, max_windows):
@@ -163,9 +156,9 @@ def main():
 
     torch.set_num_threads(a.threads)
     t_start = time.perf_counter()
-    tr_x, tr_y = read_csv(a.train)
-    va_x, va_y = read_csv(a.val)
-    te_x, te_y = read_csv(a.test)
+    tr_x, tr_y = read_labelled_csv(a.train, "hf_trainer")
+    va_x, va_y = read_labelled_csv(a.val, "hf_trainer")
+    te_x, te_y = read_labelled_csv(a.test, "hf_trainer")
     names = sorted(set(tr_y))
     lid = {n: i for i, n in enumerate(names)}
     for path, ys in ((a.val, va_y), (a.test, te_y)):
