@@ -5,12 +5,15 @@
 # ≤ 0.3 points), and exits 1 when a bound is missed.
 #
 #   benchmarks/int8_accuracy.sh CHECKPOINT TEST_CSV [BIN_DIR] [OUT_DIR]
-#   e.g. after ./run.sh: benchmarks/int8_accuracy.sh runs/<name>/best runs/split-5/test.csv build/bin
+#   e.g. after ./run.sh: benchmarks/int8_accuracy.sh runs/quick-groups/best runs/split-groups/test.csv build/bin
+# Windows per document: the checkpoint's inference_config.json (what rgrid-finetune evaluated;
+# ./run.sh's models: the first window). RGRID_THREADS=N sets rgrid-predict --threads (default: all cores).
 set -euo pipefail
 ckpt=$1 test_csv=$2 bin=${3:-build/bin} out=${4:-$(dirname "$ckpt")/int8-accuracy}
 mkdir -p "$out"
-"$bin/rgrid-predict" --model "$ckpt" --input "$test_csv" --output "$out/fp32.csv" 2> "$out/fp32.log"
-"$bin/rgrid-predict" --model "$ckpt" --int8 --input "$test_csv" --output "$out/int8.csv" 2> "$out/int8.log"
+threads=(--threads "${RGRID_THREADS:-0}")
+"$bin/rgrid-predict" --model "$ckpt" --input "$test_csv" --output "$out/fp32.csv" "${threads[@]}" 2> "$out/fp32.log"
+"$bin/rgrid-predict" --model "$ckpt" --int8 --input "$test_csv" --output "$out/int8.csv" "${threads[@]}" 2> "$out/int8.log"
 python3 - "$out/fp32.csv" "$out/int8.csv" <<'PY'
 import csv, sys
 csv.field_size_limit(sys.maxsize)  # e-mails longer than 128 KiB
