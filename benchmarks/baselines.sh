@@ -29,20 +29,13 @@ case "$labels" in groups) DATA=data/spamassassin.csv ;; binary) DATA=data/spamas
 [ -n "$out" ] || out="$ROOT/runs/baselines-$labels"
 mkdir -p "$out"
 
-VENV="$ROOT/.venv-baselines" REQ="$ROOT/requirements/baselines.txt"
-want="$(sha256sum "$REQ" | cut -d' ' -f1)"
-if [[ ! -x "$VENV/bin/python" || "$(cat "$VENV/.rgrid-requirements.sha256" 2>/dev/null)" != "$want" ]]; then
-  echo "baselines.sh: creating $VENV from requirements/baselines.txt" >&2
-  python3 -m venv "$VENV"
-  "$VENV/bin/python" -m pip --disable-pip-version-check install --quiet -r "$REQ" >&2
-  echo "$want" > "$VENV/.rgrid-requirements.sha256"
-fi
+PY="$(RGRID_VENV="$ROOT/.venv-baselines" scripts/setup-python.sh requirements/baselines.txt | tail -n 1)"
 [ -f "$build/CMakeCache.txt" ] || cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j2 --target rgrid-split >/dev/null
 scripts/get-data.sh >/dev/null
 scripts/get-model.sh >/dev/null
 "$build/bin/rgrid-split" --input "$DATA" --out "$out/split" --seed 42 >/dev/null
-"$VENV/bin/python" benchmarks/peers/baselines.py --train "$out/split/train.csv" --test "$out/split/test.csv" \
+"$PY" benchmarks/peers/baselines.py --train "$out/split/train.csv" --test "$out/split/test.csv" \
   --tokenizer "${RGRID_MODELS_DIR:-$ROOT/models}/minilm-l6/tokenizer.json" --first-tokens "$first" --C "$C" \
   --out "$out/baselines.json"
 echo "baselines.sh: wrote $out/baselines.json" >&2

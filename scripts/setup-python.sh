@@ -4,14 +4,18 @@
 # and the peers. Never touches the system Python. Idempotent: a fast no-op when the installed
 # set already matches the requirements file (a stamp holds its checksum).
 #
-#   scripts/setup-python.sh            prints the venv's python path on the last line
+#   scripts/setup-python.sh [REQUIREMENTS]    prints the venv's python path on the last line
 #
-# torch==2.13.0 is installed first, on its own, so that no later package can pull another torch.
+# REQUIREMENTS (default requirements/python.txt) and RGRID_VENV (default .venv) select another
+# environment, e.g. RGRID_VENV=.venv-baselines scripts/setup-python.sh requirements/baselines.txt.
+# A file that pins torch gets torch installed first, on its own, so that no later package can pull
+# another torch, and is checked for it afterwards.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${RGRID_VENV:-${ROOT}/.venv}"
-REQ="${ROOT}/requirements/python.txt"
+REQ="${1:-${ROOT}/requirements/python.txt}"
+[[ -f "$REQ" ]] || { echo "setup-python: no requirements file '$REQ'" >&2; exit 1; }
 STAMP="${VENV}/.rgrid-requirements.sha256"
 want="$(sha256sum "$REQ" | cut -d' ' -f1)"
 
@@ -28,19 +32,23 @@ if [[ ! -x "$VENV/bin/python" ]]; then
   "$PY" -m venv "$VENV" >&2 || { echo "setup-python: '$PY -m venv' failed (Debian: apt-get install python3-venv)" >&2; exit 1; }
 fi
 pip() { "$VENV/bin/python" -m pip --disable-pip-version-check "$@"; }
-torch_line="$(grep -E '^torch==' "$REQ")"
-echo "setup-python: installing $torch_line first" >&2
-pip install --quiet "$torch_line" >&2
-echo "setup-python: installing requirements/python.txt" >&2
+torch_line="$(grep -E '^torch==' "$REQ" || true)"
+if [[ -n "$torch_line" ]]; then
+  echo "setup-python: installing $torch_line first" >&2
+  pip install --quiet "$torch_line" >&2
+fi
+echo "setup-python: installing $REQ" >&2
 pip install --quiet -r "$REQ" >&2
 # Refuse a torch other than the pinned one (a dependency that replaced it would show here).
-"$VENV/bin/python" - "$torch_line" >&2 <<'PYEOF'
+if [[ -n "$torch_line" ]]; then
+  "$VENV/bin/python" - "$torch_line" "$REQ" >&2 <<'PYEOF'
 import sys, torch
 want = sys.argv[1].split("==")[1]
 have = torch.__version__.split("+")[0]
 if have != want:
-    sys.exit(f"setup-python: torch {torch.__version__} is installed, requirements/python.txt pins {want}")
+    sys.exit(f"setup-python: torch {torch.__version__} is installed, {sys.argv[2]} pins {want}")
 PYEOF
+fi
 echo "$want" > "$STAMP"
 echo "setup-python: ready ($VENV)" >&2
 echo "$VENV/bin/python"

@@ -23,8 +23,6 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from labelled_csv import read_labelled_csv
 
 
-
-
 def cut(tokenizer, texts, n):
     """Each text up to the end of its n-th word piece (the whole text when it has fewer)."""
     if n == 0:

@@ -44,8 +44,6 @@ from transformers import (  # noqa: E402
 )
 
 
-
-
 def make_windows(tokenizer, texts, labels, max_length, stride, max_windows):
     """Windows of every document (the first max_windows of each when max_windows > 0)."""
     enc = tokenizer(texts, truncation=True, max_length=max_length, stride=stride,
