@@ -173,7 +173,7 @@ run_ort() {  # preset, comma list of BxT: both bindings, pip (python) first, the
 }
 run_gemm() {
   [ -x "$build/bin/bench_gemm" ] || return 0
-  "$build/bin/bench_gemm" --benchmark_filter="BM_Gemm_Linear/M:1024/.*/threads:$threads/" \
+  "$build/bin/bench_gemm" --benchmark_filter="BM_Gemm_Linear(_Blas)?/M:1024/.*/threads:$threads/" \
     --benchmark_min_time=1 --benchmark_format=json 2>/dev/null | gbench_lines | tag "$rep" sgemm
 }
 
@@ -281,6 +281,8 @@ for r in rows:
     if r["tool"] == "sgemm":
         sgemm.setdefault(r["name"], []).append(r["GFLOP/s"])
 sgemm_peak = max((med(v) for v in sgemm.values()), default=None)
+sgemm_peak_name = next(("OpenBLAS cblas_sgemm" if "_Blas/" in n else "rgrid gemm() (core/sgemm_avx512.hpp or OpenBLAS)"
+                        for n, v in sgemm.items() if med(v) == sgemm_peak), "fp32 GEMM")
 
 result = []
 def row(name, rgrid, peer, unit, higher_is_better, target, floor=None, note="", peer_info=(None, None, None)):
@@ -325,8 +327,8 @@ for k in ("infer/mini/32/128", "infer/minilm/32/128", "infer/base/32/128"):
     row(f"inference throughput {k[6:]} vs ONNX Runtime", b / rg if rg else None, b / ort if ort else None,
         "samples/s", True, 1.0, 0.9, peer_info=info("onnxruntime", k, best))
 row("train step base/8/128 GFLOP/s vs sgemm peak", gflops("rgrid", "train/base/8/128"), sgemm_peak, "GFLOP/s",
-    True, 0.85, 0.75, "sgemm peak = best BERT-shape cblas_sgemm (bench_gemm) in this run",
-    peer_info=("cblas_sgemm (OpenBLAS)", None, None))
+    True, 0.85, 0.75, "sgemm peak = best BERT-shape fp32 GEMM in this run (bench_gemm: rgrid's gemm() and cblas_sgemm)",
+    peer_info=(sgemm_peak_name, None, None))
 for k in ("train/base/8/128", "train/base/8/512"):
     _, pol = seconds("pytorch", k)
     row(f"peak RSS fine-tuning {k[6:]} vs PyTorch", rss_mb("rgrid", k), rss_mb("pytorch", k), "MB", False,
@@ -343,6 +345,14 @@ else:
     row("tokenization 1 thread vs HF tokenizers", None, None, "MB/s", True, 3.0, 3.0,
         "compare_tokenizer.sh " + ("did not run" if not tok_log else "gave no ratio: see " + tok_log),
         peer_info=tok_info)
+# Context, no target: gemm()'s fp32 kernel against OpenBLAS's cblas_sgemm at BERT-base's shapes.
+for shape in ("K:768/N:768", "K:768/N:3072", "K:3072/N:768"):
+    own = [med(v) for n, v in sgemm.items() if n.startswith(f"BM_Gemm_Linear/M:1024/{shape}/")]
+    blas = [med(v) for n, v in sgemm.items() if n.startswith(f"BM_Gemm_Linear_Blas/M:1024/{shape}/")]
+    row(f"fp32 GEMM 1024x{shape.replace('K:', '').replace('/N:', 'x')} gemm() vs cblas_sgemm (context)",
+        own[0] if own else None, blas[0] if blas else None, "GFLOP/s", True, None,
+        note="gemm() runs core/sgemm_avx512.hpp where OpenBLAS lacks AVX-512 kernels, else cblas_sgemm itself",
+        peer_info=("OpenBLAS cblas_sgemm", None, None))
 # Context, no target: PyTorch inference.
 for k in ("infer/base/1/128", "infer/base/1/512", "infer/mini/1/128", "infer/minilm/1/128", "infer/base/32/128"):
     rg, _ = seconds("rgrid", k)

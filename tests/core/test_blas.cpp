@@ -118,3 +118,104 @@ TEST(Blas, SplitGemmMatchesNaiveAtEveryThreadCount) {
     set_num_threads(threads_before);
     EXPECT_EQ(blas_threads(), 1);  // OpenBLAS itself stays single-threaded
 }
+
+// ---- rgrid's AVX-512 sgemm (core/sgemm_avx512.hpp) ----------------------------------------
+namespace {
+struct SgemmScope {  // restores the kernel choice after a test forces one
+    SgemmKernel saved = sgemm_kernel();
+    std::size_t threads = num_threads();
+    ~SgemmScope() {
+        set_sgemm_kernel(saved);
+        set_num_threads(threads);
+    }
+};
+}  // namespace
+
+TEST(Sgemm, KernelChoice) {
+    SgemmScope scope;
+    EXPECT_TRUE(sgemm_kernel_supported(SgemmKernel::Blas));
+    EXPECT_TRUE(sgemm_kernel_supported(sgemm_kernel()));
+    // rgrid's kernel is the default exactly where the CPU has AVX-512F and OpenBLAS lacks it.
+    const bool own = sgemm_kernel_supported(SgemmKernel::Avx512) && !detail::blas_has_avx512_sgemm();
+    EXPECT_EQ(detail::best_sgemm_kernel(), own ? SgemmKernel::Avx512 : SgemmKernel::Blas)
+        << "OpenBLAS core " << openblas_get_corename();
+    set_sgemm_kernel(SgemmKernel::Blas);
+    EXPECT_EQ(sgemm_kernel(), SgemmKernel::Blas);
+    if (sgemm_kernel_supported(SgemmKernel::Avx512)) {
+        set_sgemm_kernel(SgemmKernel::Avx512);
+        EXPECT_EQ(sgemm_kernel(), SgemmKernel::Avx512);
+    } else {
+        EXPECT_THROW(set_sgemm_kernel(SgemmKernel::Avx512), Error);
+    }
+}
+
+// Every transpose, edge sizes around the 12×32 micro-tile, the 16-wide transposing packs and
+// the KC = 256 slices, leading dimensions wider than the matrices, and the BLAS contract for
+// alpha/beta (beta = 0 never reads C, even NaN; alpha = 0 only scales C). Checked against a
+// double-precision product with the standard rounding bound |error| ≤ k·u·Σ|a||b| (u = 2⁻²⁴).
+TEST(Sgemm, Avx512MatchesDoubleReferenceWithinRoundingBound) {
+    if (!sgemm_kernel_supported(SgemmKernel::Avx512)) GTEST_SKIP() << "this CPU has no AVX-512F";
+    Rng rng(21);
+    struct Dims { std::size_t m, n, k; };
+    struct Scale { float alpha, beta; };
+    const float nan = std::nanf("");
+    for (Dims d : {Dims{1, 1, 1}, Dims{12, 32, 16}, Dims{13, 33, 17}, Dims{11, 31, 15}, Dims{145, 70, 257},
+                   Dims{5, 513, 40}, Dims{300, 17, 530}, Dims{24, 64, 256}, Dims{2, 100, 3}})
+        for (bool ta : {false, true})
+            for (bool tb : {false, true})
+                for (Scale sc : {Scale{1.f, 0.f}, Scale{0.5f, 2.f}, Scale{-1.5f, 1.f}, Scale{0.f, 3.f}}) {
+                    const std::size_t ar = ta ? d.k : d.m, ac = ta ? d.m : d.k, br = tb ? d.n : d.k,
+                                      bc = tb ? d.k : d.n, lda = ac + 5, ldb = bc + 2, ldc = d.n + 3;
+                    auto a = random<float>({ar, lda}, rng), b = random<float>({br, ldb}, rng);
+                    auto c0 = random<float>({d.m, ldc}, rng);
+                    if (sc.beta == 0.f)
+                        for (auto& v : c0) v = nan;
+                    Tensor<float> c = c0;
+                    sgemm_avx512(ta, tb, d.m, d.n, d.k, sc.alpha, a.data(), lda, b.data(), ldb, sc.beta, c.data(), ldc);
+                    double worst = 0;  // error / bound
+                    for (std::size_t i = 0; i < d.m; ++i) {
+                        for (std::size_t j = 0; j < d.n; ++j) {
+                            double s = 0, bound = 0;
+                            for (std::size_t p = 0; p < d.k; ++p) {
+                                const double x = ta ? a(p, i) : a(i, p), y = tb ? b(j, p) : b(p, j);
+                                s += x * y;
+                                bound += std::abs(x * y);
+                            }
+                            const double cold = sc.beta == 0.f ? 0.0 : double(c0(i, j));
+                            const double want = sc.alpha * s + sc.beta * cold;
+                            const double tol = (d.k + 2) * 0x1p-24 * (std::abs(sc.alpha) * bound + std::abs(sc.beta * cold)) + 1e-30;
+                            ASSERT_TRUE(std::isfinite(c(i, j))) << "C read though beta = 0, or garbage, at " << i << "," << j;
+                            worst = std::max(worst, std::abs(c(i, j) - want) / tol);
+                        }
+                        for (std::size_t j = d.n; j < ldc; ++j)
+                            ASSERT_TRUE(std::isnan(c0(i, j)) ? std::isnan(c(i, j)) : c(i, j) == c0(i, j)) << "wrote past N";
+                    }
+                    EXPECT_LE(worst, 1.0) << d.m << "x" << d.n << "x" << d.k << " ta=" << ta << " tb=" << tb
+                                          << " alpha=" << sc.alpha << " beta=" << sc.beta;
+                }
+}
+
+// Each element's sum runs over k in the same order wherever its tile lies, so gemm() gives the
+// same bits for every thread count (and so do trainings), unlike a kernel whose split moves k.
+TEST(Sgemm, Avx512SameBitsAtEveryThreadCountAndCloseToBlas) {
+    if (!sgemm_kernel_supported(SgemmKernel::Avx512)) GTEST_SKIP() << "this CPU has no AVX-512F";
+    SgemmScope scope;
+    Rng rng(22);
+    const std::size_t m = 203, n = 390, k = 300;
+    auto a = random<float>({m, k}, rng), b = random<float>({n, k}, rng);
+    set_sgemm_kernel(SgemmKernel::Avx512);
+    std::vector<Tensor<float>> out;
+    for (std::size_t threads : {1, 2, 3}) {
+        set_num_threads(threads);
+        Tensor<float> c = empty<float>({m, n});
+        gemm(Trans::No, Trans::Yes, m, n, k, 1.f, a.data(), k, b.data(), k, 0.f, c.data(), n);
+        out.push_back(c);
+    }
+    for (std::size_t t = 1; t < out.size(); ++t)
+        for (std::size_t i = 0; i < out[0].size(); ++i)
+            ASSERT_EQ(out[0].data()[i], out[t].data()[i]) << "thread count " << t + 1 << " changed element " << i;
+    set_sgemm_kernel(SgemmKernel::Blas);
+    Tensor<float> c = empty<float>({m, n});
+    gemm(Trans::No, Trans::Yes, m, n, k, 1.f, a.data(), k, b.data(), k, 0.f, c.data(), n);
+    for (std::size_t i = 0; i < c.size(); ++i) EXPECT_NEAR(c.data()[i], out[0].data()[i], 2e-4) << i;
+}

@@ -1,6 +1,7 @@
 #pragma once
 // The only file in rgrid that calls BLAS. Row-major cblas_{s,d}gemm, with
-// transposes, leading dimensions and strided batches (attention heads).
+// transposes, leading dimensions and strided batches (attention heads). fp32 products go to
+// rgrid's AVX-512 kernel instead where OpenBLAS runs only 256-bit kernels (core/sgemm_avx512.hpp).
 // OpenBLAS runs single-threaded; a large GEMM is cut into one block of C per thread of
 // rgrid's pool (core/parallel.hpp), each block one sgemm call, so GEMMs and rgrid's own
 // loops share one set of threads. The blocks are fixed by (M, N, threads), so results are
@@ -12,6 +13,7 @@
 
 #include "rgrid/core/error.hpp"
 #include "rgrid/core/parallel.hpp"
+#include "rgrid/core/sgemm_avx512.hpp"
 #include "rgrid/core/tensor.hpp"
 
 namespace rgrid {
@@ -23,6 +25,12 @@ namespace detail {
 inline CBLAS_TRANSPOSE to_cblas(Trans t) { return t == Trans::Yes ? CblasTrans : CblasNoTrans; }
 inline void gemm_raw(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, float alpha,
                      const float* a, int lda, const float* b, int ldb, float beta, float* c, int ldc) {
+    if (sgemm_kernel() == SgemmKernel::Avx512) {  // where OpenBLAS lacks AVX-512 kernels (sgemm_avx512.hpp)
+        sgemm_avx512(ta == CblasTrans, tb == CblasTrans, static_cast<std::size_t>(m), static_cast<std::size_t>(n),
+                     static_cast<std::size_t>(k), alpha, a, static_cast<std::size_t>(lda), b,
+                     static_cast<std::size_t>(ldb), beta, c, static_cast<std::size_t>(ldc));
+        return;
+    }
     cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 inline void gemm_raw(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double alpha,
