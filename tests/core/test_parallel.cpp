@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <numeric>
 #include <vector>
 
@@ -77,4 +81,15 @@ TEST(Allocator, TuneAllocatorIsAcceptedByGlibc) {
 #endif
     std::vector<float> big(std::size_t(8) << 20, 1.f);  // 32 MiB, at the mmap threshold
     EXPECT_EQ(std::accumulate(big.begin(), big.end(), 0.0), double(big.size()));
+#if defined(__GLIBC__) && !defined(RGRID_TEST_UNDER_ASAN)
+    // Above every threshold: from the heap now (hblkhd counts bytes in mmap'd blocks), so
+    // freeing it and asking again reuses the same memory instead of mapping it afresh.
+    const struct mallinfo2 before = ::mallinfo2();
+    {
+        std::vector<float> huge(std::size_t(20) << 20, 2.f);  // 80 MiB
+        const struct mallinfo2 during = ::mallinfo2();
+        EXPECT_EQ(during.hblkhd, before.hblkhd) << "an 80 MiB block was mmap'd despite M_MMAP_MAX = 0";
+        EXPECT_GE(during.arena, before.arena + huge.size() * sizeof(float)) << "the heap should hold it";
+    }
+#endif
 }
