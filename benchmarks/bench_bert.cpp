@@ -36,6 +36,7 @@
 #include "rgrid/core/parallel.hpp"
 #include "rgrid/core/rng.hpp"
 #include "rgrid/nn/bert.hpp"
+#include "rgrid/nn/quantize.hpp"
 #include "rgrid/optim/adamw.hpp"
 
 using namespace rgrid;
@@ -148,6 +149,10 @@ void BM_Bert_Inference(benchmark::State& st, std::string preset, std::size_t B, 
     const BertConfig& cfg = model.config();
     Rng rng(1);
     Batch b = make_batch(cfg, B, T, rng);
+    // As Predictor (rgrid-predict, rgrid-serve) runs it: weights packed once for the GEMM where
+    // rgrid's AVX-512 kernel is in use; RGRID_BENCH_UNPACKED=1 measures the unpacked forward.
+    const char* unpacked = std::getenv("RGRID_BENCH_UNPACKED");
+    const std::size_t packed = unpacked && std::string(unpacked) == "1" ? 0 : pack_for_inference(model);
     NoGradGuard no_grad;
     auto forward = [&] { return model.forward(b.input_ids, b.token_type_ids, b.attention_mask); };  // (B, K)
     forward();  // warm-up
@@ -157,6 +162,8 @@ void BM_Bert_Inference(benchmark::State& st, std::string preset, std::size_t B, 
         benchmark::DoNotOptimize(logits.data());
     }
     set_counters(st, bench::bert_forward_flops(shape_of(cfg), B, T), B * T, before);
+    st.counters["packed_linears"] = static_cast<double>(packed);
+    unpack_for_inference(model);
 }
 
 // ---- masked-LM pretraining step (issue 15) --------------------------------------------

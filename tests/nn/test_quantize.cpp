@@ -299,3 +299,47 @@ TEST(QuantizedCheckpoint, RoundTripsAndRefusesWhatDoesNotFit) {
                    }),
                    "classifier.weight is I8");
 }
+
+// fp32 inference with weights packed once (pack_for_inference): the same bits as the unpacked
+// forward at every thread count (the packed panels are the ones gemm() builds per call), a
+// forward that needs gradients ignores the packing, and unpack restores the plain path.
+TEST(PackForInference, BitIdenticalToUnpackedAndIgnoredWhenGradientsAreWanted) {
+    if (!sgemm_kernel_supported(SgemmKernel::Avx512)) GTEST_SKIP() << "this CPU has no AVX-512F";
+    const SgemmKernel saved_kernel = sgemm_kernel();
+    const std::size_t saved_threads = num_threads();
+    set_sgemm_kernel(SgemmKernel::Avx512);
+    BertConfig c = golden_config();  // bigger than the golden model, so the products are split
+    c.hidden_size = 96, c.num_attention_heads = 3, c.intermediate_size = 200, c.num_hidden_layers = 2;
+    c.max_position_embeddings = 64;
+    Rng init(3);
+    BertForSequenceClassification<float> model(c, init);
+    model.eval();
+    Rng data(4);
+    const std::size_t B = 4, T = 37;
+    IndexTensor ids = zeros<std::int64_t>({B, T}), types = zeros<std::int64_t>({B, T}), mask = zeros<std::int64_t>({B, T});
+    for (std::size_t i = 0; i < B * T; ++i) {
+        ids.data()[i] = static_cast<std::int64_t>(data.below(c.vocab_size));
+        mask.data()[i] = (i % T) < T - 3 * (i / T) ? 1 : 0;  // some padding per row
+    }
+    for (std::size_t threads : {1, 2, 3}) {
+        set_num_threads(threads);
+        Tensor<float> plain, packed;
+        {
+            NoGradGuard ng;
+            plain = model.forward(ids, types, mask).value();
+            EXPECT_EQ(pack_for_inference(model), 2u * 6u + 1u);  // 6 per layer + the pooler
+            packed = model.forward(ids, types, mask).value();
+        }
+        for (std::size_t i = 0; i < plain.size(); ++i)
+            ASSERT_EQ(plain.data()[i], packed.data()[i]) << "threads " << threads << ", logit " << i;
+        // With gradients wanted the packed weights are not used: the tape reaches every weight.
+        Var<float> logits = model.forward(ids, types, mask);
+        backward(ops::sum(logits));
+        EXPECT_TRUE(model.bert.encoder.layer[0].attention.self.query.weight.has_grad());
+        model.zero_grad();
+        unpack_for_inference(model);
+        EXPECT_FALSE(model.bert.encoder.layer[0].attention.self.query.packed);
+    }
+    set_num_threads(saved_threads);
+    set_sgemm_kernel(saved_kernel);
+}

@@ -78,6 +78,30 @@ void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alp
     });
 }
 
+/// C (M×N) = alpha · A · op(B) + beta · C with op(B) packed once (pack_sgemm_b; rgrid's
+/// AVX-512 kernel only), split across the pool as gemm() splits: bit-identical to gemm() with
+/// that kernel on the unpacked B. Example: a Linear's weight W (out, in) packed at load,
+/// `gemm_prepacked(rows, out, in, 1.f, x, in, pw, 0.f, y, out);  // y = x·Wᵀ`
+inline void gemm_prepacked(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
+                           const PackedSgemmB& b, float beta, float* c, std::size_t ldc) {
+    RGRID_CHECK(b.k == k && b.n == n, "gemm_prepacked: packed B is (", b.k, " x ", b.n, "), the product needs (", k,
+                " x ", n, ")");
+    if (m == 0 || n == 0) return;
+    const bool split_n = n >= m;
+    const std::size_t side = split_n ? n : m, align = detail::kGemmSplitAlign;
+    static_assert(detail::kGemmSplitAlign % detail::sgemm::kNR == 0, "column blocks must start on whole panels");
+    if (num_threads() <= 1 || side < 2 * align || m * n * k < detail::kGemmSplitMin ||
+        detail::ThreadPool::in_region()) {
+        sgemm_avx512_packed(false, m, 0, n, alpha, a, lda, b, beta, c, ldc);
+        return;
+    }
+    parallel_for((side + align - 1) / align, 1, [&](std::size_t t0, std::size_t t1) {
+        const std::size_t s0 = t0 * align, s1 = std::min(side, t1 * align);
+        if (split_n) sgemm_avx512_packed(false, m, s0, s1 - s0, alpha, a, lda, b, beta, c + s0, ldc);
+        else sgemm_avx512_packed(false, s1 - s0, 0, n, alpha, a + s0 * lda, lda, b, beta, c + s0 * ldc, ldc);
+    });
+}
+
 /// `batch` independent GEMMs at fixed strides (elements) between consecutive A, B and C.
 /// Used for per-(batch, head) attention products on strided views of (B, T, NH, HS) buffers.
 /// Small products run in parallel across the batch, large ones one after another, each split.

@@ -32,6 +32,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 
@@ -236,37 +237,99 @@ __attribute__((target("avx512f"))) inline void micro_kernel(std::size_t kc, cons
 
 }  // namespace detail::sgemm
 
-/// C (M×N) = alpha · op(A) · op(B) + beta · C, row-major, one thread, on the AVX-512 kernel.
-/// Same contract as cblas_sgemm (C is not read when beta == 0; alpha == 0 only scales C).
-/// Callers: core/blas.hpp's gemm(), which splits C across rgrid's pool first.
-__attribute__((target("avx512f"))) inline void sgemm_avx512(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha,
-                         const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
-                         std::size_t ldc) {
-    namespace s = detail::sgemm;
+namespace detail::sgemm {
+// The blocked loops of the top of this file. `b_block(jc, nc, pc, kc)` returns the packed
+// panels of op(B) rows [pc, pc+kc) × columns [jc, jc+nc): packed now, or already packed.
+template <class BBlock>
+__attribute__((target("avx512f"))) void drive(bool ta, std::size_t m, std::size_t n, std::size_t k, float alpha,
+                                              const float* a, std::size_t lda, BBlock&& b_block, float beta, float* c,
+                                              std::size_t ldc) {
     if (m == 0 || n == 0) return;
     if (k == 0 || alpha == 0.f) {
         for (std::size_t i = 0; i < m; ++i)
             for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.f ? 0.f : beta * c[i * ldc + j];
         return;
     }
-    s::Buffers& buf = s::buffers();
-    for (std::size_t jc = 0; jc < n; jc += s::kNC) {
-        const std::size_t nc = std::min(s::kNC, n - jc);
-        for (std::size_t pc = 0; pc < k; pc += s::kKC) {
-            const std::size_t kc = std::min(s::kKC, k - pc);
+    Buffers& buf = buffers();
+    for (std::size_t jc = 0; jc < n; jc += kNC) {
+        const std::size_t nc = std::min(kNC, n - jc);
+        for (std::size_t pc = 0; pc < k; pc += kKC) {
+            const std::size_t kc = std::min(kKC, k - pc);
             const bool first = pc == 0;
-            s::pack_b(tb, b, ldb, pc, kc, jc, nc, buf.b);
-            for (std::size_t ic = 0; ic < m; ic += s::kMC) {
-                const std::size_t mc = std::min(s::kMC, m - ic);
-                s::pack_a(ta, a, lda, ic, mc, pc, kc, buf.a);
-                for (std::size_t jr = 0; jr < nc; jr += s::kNR)
-                    for (std::size_t ir = 0; ir < mc; ir += s::kMR)
-                        s::micro_kernel(kc, buf.a + (ir / s::kMR) * kc * s::kMR, buf.b + (jr / s::kNR) * kc * s::kNR,
-                                        c + (ic + ir) * ldc + jc + jr, ldc, std::min(s::kMR, mc - ir),
-                                        std::min(s::kNR, nc - jr), alpha, beta, first);
+            const float* bp = b_block(jc, nc, pc, kc, buf.b);
+            for (std::size_t ic = 0; ic < m; ic += kMC) {
+                const std::size_t mc = std::min(kMC, m - ic);
+                pack_a(ta, a, lda, ic, mc, pc, kc, buf.a);
+                for (std::size_t jr = 0; jr < nc; jr += kNR)
+                    for (std::size_t ir = 0; ir < mc; ir += kMR)
+                        micro_kernel(kc, buf.a + (ir / kMR) * kc * kMR, bp + (jr / kNR) * kc * kNR,
+                                     c + (ic + ir) * ldc + jc + jr, ldc, std::min(kMR, mc - ir), std::min(kNR, nc - jr),
+                                     alpha, beta, first);
             }
         }
     }
+}
+}  // namespace detail::sgemm
+
+/// C (M×N) = alpha · op(A) · op(B) + beta · C, row-major, one thread, on the AVX-512 kernel.
+/// Same contract as cblas_sgemm (C is not read when beta == 0; alpha == 0 only scales C).
+/// Callers: core/blas.hpp's gemm(), which splits C across rgrid's pool first.
+__attribute__((target("avx512f"))) inline void sgemm_avx512(bool ta, bool tb, std::size_t m, std::size_t n,
+                                                            std::size_t k, float alpha, const float* a,
+                                                            std::size_t lda, const float* b, std::size_t ldb,
+                                                            float beta, float* c, std::size_t ldc) {
+    detail::sgemm::drive(
+        ta, m, n, k, alpha, a, lda,
+        [&](std::size_t jc, std::size_t nc, std::size_t pc, std::size_t kc, float* buf) {
+            detail::sgemm::pack_b(tb, b, ldb, pc, kc, jc, nc, buf);
+            return static_cast<const float*>(buf);
+        },
+        beta, c, ldc);
+}
+
+/// op(B) (K×N) packed once for sgemm_avx512_packed: for each KC-deep slice, every 32-column
+/// panel of the slice in turn (the layout the kernel packs into per call, for all N at once).
+/// For a weight that many products share (inference: a Linear's W, op(B) = Wᵀ), so that its
+/// packing — at batch 1 a quarter of the GEMM time — is paid once. A snapshot: pack again after
+/// the weight changes.
+struct PackedSgemmB {
+    std::size_t k = 0, n = 0, np = 0;  // np: N rounded up to whole panels of 32
+    std::shared_ptr<float> data;       // k · np floats, 64-byte aligned
+    /// The panels of slice rows [pc, pc+kc) starting at column j (a multiple of 32).
+    const float* block(std::size_t j, std::size_t pc, std::size_t kc) const {
+        return data.get() + pc * np + (j / detail::sgemm::kNR) * kc * detail::sgemm::kNR;
+    }
+};
+
+/// Packs op(B) (K×N; tb: B is stored N×K, as a Linear's weight). Example, W (out, in):
+/// `PackedSgemmB pw = pack_sgemm_b(true, w.data(), in, in, out);`
+__attribute__((target("avx512f"))) inline PackedSgemmB pack_sgemm_b(bool tb, const float* b, std::size_t ldb,
+                                                                    std::size_t k, std::size_t n) {
+    namespace s = detail::sgemm;
+    RGRID_CHECK(k > 0 && n > 0, "pack_sgemm_b: empty matrix (", k, " x ", n, ")");
+    PackedSgemmB p;
+    p.k = k, p.n = n, p.np = (n + s::kNR - 1) / s::kNR * s::kNR;
+    float* raw = static_cast<float*>(::operator new(k * p.np * sizeof(float), std::align_val_t(64)));
+    p.data = std::shared_ptr<float>(raw, [](float* q) { ::operator delete(q, std::align_val_t(64)); });
+    for (std::size_t pc = 0; pc < k; pc += s::kKC) {
+        const std::size_t kc = std::min(s::kKC, k - pc);
+        s::pack_b(tb, b, ldb, pc, kc, 0, n, raw + pc * p.np);  // zero-pads the last panel to 32 columns
+    }
+    return p;
+}
+
+/// C (M × [j0, j0+n)) = alpha · op(A) · op(B)[:, j0:j0+n) + beta · C with op(B) packed by
+/// pack_sgemm_b; j0 a multiple of 32. Bit-identical to sgemm_avx512 on the unpacked B.
+__attribute__((target("avx512f"))) inline void sgemm_avx512_packed(bool ta, std::size_t m, std::size_t j0,
+                                                                   std::size_t n, float alpha, const float* a,
+                                                                   std::size_t lda, const PackedSgemmB& b,
+                                                                   float beta, float* c, std::size_t ldc) {
+    RGRID_CHECK(j0 % detail::sgemm::kNR == 0 && j0 + n <= b.n, "sgemm_avx512_packed: columns [", j0, ", ", j0 + n,
+                ") of a packed B with ", b.n);
+    detail::sgemm::drive(
+        ta, m, n, b.k, alpha, a, lda,
+        [&](std::size_t jc, std::size_t, std::size_t pc, std::size_t kc, float*) { return b.block(j0 + jc, pc, kc); },
+        beta, c, ldc);
 }
 
 }  // namespace rgrid

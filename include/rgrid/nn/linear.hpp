@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "rgrid/autograd/ops.hpp"
+#include "rgrid/core/blas.hpp"
 #include "rgrid/nn/init.hpp"
 #include "rgrid/nn/module.hpp"
 #include "rgrid/nn/quantized_linear.hpp"
@@ -23,6 +24,10 @@ public:
     /// Set by quantize_dynamic (nn/quantize.hpp): forward() then runs this int8 layer
     /// instead (inference only; float models).
     std::shared_ptr<const QuantizedLinear> quantized;
+    /// Set by pack_for_inference (nn/quantize.hpp): the weight packed once for the AVX-512
+    /// kernel, used by forward() when no gradient is wanted (same bits as unpacked). A
+    /// snapshot: call unpack_for_inference before changing the weight.
+    std::shared_ptr<const PackedSgemmB> packed;
 
     Linear(std::size_t in_features, std::size_t out_features, T init_std, Rng& rng, bool has_bias = true)
         : weight(init::normal<T>({out_features, in_features}, init_std, rng), true) {
@@ -39,9 +44,28 @@ public:
 
     /// (…, in) -> (…, out)
     Var<T> forward(const Var<T>& x) const {
-        if constexpr (std::is_same_v<T, float>)
+        if constexpr (std::is_same_v<T, float>) {
             if (quantized) return quantized->forward(x);
+            if (packed && !(grad_enabled() && x.requires_grad())) return Var<T>(forward_packed(x.value()), false);
+        }
         return ops::linear(x, weight, bias);
+    }
+
+private:
+    // ops::linear's forward (bias rows first, then the product with beta = 1) on the packed weight.
+    Tensor<float> forward_packed(const Tensor<float>& x) const {
+        const std::size_t in = in_features(), outf = out_features();
+        RGRID_CHECK(x.dimension() >= 1 && x.shape()[x.dimension() - 1] == in, "Linear: x ", shape_str(x),
+                    " has last dim ", x.dimension() ? x.shape()[x.dimension() - 1] : 0, " but W ",
+                    shape_str(weight.shape()), " expects in = ", in);
+        const std::size_t n = x.size() / in;
+        Shape ys(x.shape().begin(), x.shape().end());
+        ys.back() = outf;
+        Tensor<float> y = Tensor<float>::from_shape(ys);
+        float* yp = y.data();
+        if (bias.defined()) ops::detail::fill_bias_rows(yp, n, bias.data(), outf);
+        gemm_prepacked(n, outf, in, 1.f, x.data(), in, *packed, bias.defined() ? 1.f : 0.f, yp, outf);
+        return y;
     }
 };
 

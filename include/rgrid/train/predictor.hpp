@@ -104,6 +104,7 @@ public:
                     "): it is a pretrained encoder, and a randomly initialized head would predict noise. Fine-tune "
                     "it first (rgrid-finetune --init ", dir, ") and predict with the fine-tuned checkpoint");
         if (opt.int8) quantize_dynamic(*model);
+        else pack_for_inference(*model);  // fp32: weights packed once for the GEMM (same bits)
         auto tok = std::make_shared<const BertTokenizer>(tokenizer_from_pretrained(dir));
         return Predictor(std::move(model), std::move(tok), opt);
     }
