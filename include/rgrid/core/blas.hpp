@@ -41,6 +41,24 @@ inline void gemm_raw(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k
 inline constexpr std::size_t kGemmSplitMin = std::size_t(1) << 19;
 // Blocks of C are multiples of this many rows or columns (whole micro-kernel tiles).
 inline constexpr std::size_t kGemmSplitAlign = 32;
+// Cuts C (M×N) into one block per pool thread, as gemm() documents, and calls
+// block(m0, m1, n0, n1) for each (once for the whole of C when it is small, on one thread, or
+// already inside a parallel region). The longer side is cut, in runs of whole
+// kGemmSplitAlign-wide tiles; the last tile takes the remainder.
+template <class Block>
+void split_c(std::size_t m, std::size_t n, std::size_t k, Block&& block) {
+    const bool split_n = n >= m;
+    const std::size_t side = split_n ? n : m, align = kGemmSplitAlign;
+    if (num_threads() <= 1 || side < 2 * align || m * n * k < kGemmSplitMin || ThreadPool::in_region()) {
+        block(0, m, 0, n);
+        return;
+    }
+    parallel_for((side + align - 1) / align, 1, [&](std::size_t t0, std::size_t t1) {
+        const std::size_t s0 = t0 * align, s1 = std::min(side, t1 * align);
+        if (split_n) block(0, m, s0, s1);
+        else block(s0, s1, 0, n);
+    });
+}
 }  // namespace detail
 
 /// C (M×N) = alpha · op(A) · op(B) + beta · C, row-major with leading dimensions.
@@ -63,19 +81,7 @@ void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alp
                          static_cast<int>(n1 - n0), static_cast<int>(k), alpha, ab, static_cast<int>(lda), bb,
                          static_cast<int>(ldb), beta, c + m0 * ldc + n0, static_cast<int>(ldc));
     };
-    const bool split_n = n >= m;  // cut the longer side of C
-    const std::size_t side = split_n ? n : m, align = detail::kGemmSplitAlign;
-    if (num_threads() <= 1 || side < 2 * align || m * n * k < detail::kGemmSplitMin ||
-        detail::ThreadPool::in_region()) {
-        call(0, m, 0, n);
-        return;
-    }
-    // Contiguous runs of whole tiles, one per thread; the last tile takes the remainder.
-    parallel_for((side + align - 1) / align, 1, [&](std::size_t t0, std::size_t t1) {
-        const std::size_t s0 = t0 * align, s1 = std::min(side, t1 * align);
-        if (split_n) call(0, m, s0, s1);
-        else call(s0, s1, 0, n);
-    });
+    detail::split_c(m, n, k, call);
 }
 
 /// C (M×N) = alpha · A · op(B) + beta · C with op(B) packed once (pack_sgemm_b; rgrid's
@@ -87,18 +93,9 @@ inline void gemm_prepacked(std::size_t m, std::size_t n, std::size_t k, float al
     RGRID_CHECK(b.k == k && b.n == n, "gemm_prepacked: packed B is (", b.k, " x ", b.n, "), the product needs (", k,
                 " x ", n, ")");
     if (m == 0 || n == 0) return;
-    const bool split_n = n >= m;
-    const std::size_t side = split_n ? n : m, align = detail::kGemmSplitAlign;
     static_assert(detail::kGemmSplitAlign % detail::sgemm::kNR == 0, "column blocks must start on whole panels");
-    if (num_threads() <= 1 || side < 2 * align || m * n * k < detail::kGemmSplitMin ||
-        detail::ThreadPool::in_region()) {
-        sgemm_avx512_packed(false, m, 0, n, alpha, a, lda, b, beta, c, ldc);
-        return;
-    }
-    parallel_for((side + align - 1) / align, 1, [&](std::size_t t0, std::size_t t1) {
-        const std::size_t s0 = t0 * align, s1 = std::min(side, t1 * align);
-        if (split_n) sgemm_avx512_packed(false, m, s0, s1 - s0, alpha, a, lda, b, beta, c + s0, ldc);
-        else sgemm_avx512_packed(false, s1 - s0, 0, n, alpha, a + s0 * lda, lda, b, beta, c + s0 * ldc, ldc);
+    detail::split_c(m, n, k, [&](std::size_t m0, std::size_t m1, std::size_t n0, std::size_t n1) {
+        sgemm_avx512_packed(false, m1 - m0, n0, n1 - n0, alpha, a + m0 * lda, lda, b, beta, c + m0 * ldc + n0, ldc);
     });
 }
 

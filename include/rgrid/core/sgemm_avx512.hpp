@@ -235,11 +235,9 @@ __attribute__((target("avx512f"))) inline void micro_kernel(std::size_t kc, cons
     }
 }
 
-}  // namespace detail::sgemm
-
-namespace detail::sgemm {
-// The blocked loops of the top of this file. `b_block(jc, nc, pc, kc)` returns the packed
-// panels of op(B) rows [pc, pc+kc) × columns [jc, jc+nc): packed now, or already packed.
+// The blocked loops of the top of this file. `b_block(jc, nc, pc, kc, buffer)` returns the
+// packed panels of op(B) rows [pc, pc+kc) × columns [jc, jc+nc): packed now into `buffer`
+// (the thread's B buffer), or already packed elsewhere.
 template <class BBlock>
 __attribute__((target("avx512f"))) void drive(bool ta, std::size_t m, std::size_t n, std::size_t k, float alpha,
                                               const float* a, std::size_t lda, BBlock&& b_block, float beta, float* c,
