@@ -1,7 +1,8 @@
 // int8 dynamic quantization benchmarks (docs/int8.md; benchmarks/compare.sh's int8 block):
 //
 //   BM_Int8_Bert/{model}/{dtype}/{B}/{T}   BERT forward (eval, NoGradGuard), dtype fp32 or int8
-//                                          (quantize_dynamic: the encoder's Linears in int8),
+//                                          (quantize_dynamic: the encoder's Linears in int8; fp32 with
+//                                          its weights packed, as Predictor serves it),
 //                                          model minilm (all-MiniLM-L6-v2's shape: 6 layers, 384
 //                                          hidden, 12 heads, 1536 intermediate) or base (12, 768, 12, 3072)
 //   BM_Int8_Gemm/{kernel}/{M}/{N}/{K}      one quantized Linear's product (activation quantization
@@ -61,7 +62,10 @@ BertForSequenceClassification<float>& cached_model(const std::string& name, bool
         Rng rng(0);
         m = std::make_unique<BertForSequenceClassification<float>>(model_config(name), rng);
         m->eval();
+        // fp32 as Predictor serves it (rgrid-predict, rgrid-serve): weights packed once for the GEMM
+        // where rgrid's AVX-512 kernel is in use, so int8 is compared with the fastest fp32.
         if (int8) quantize_dynamic(*m);
+        else pack_for_inference(*m);
     }
     return *m;
 }

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include <rgrid/autograd/ops.hpp>
@@ -87,6 +88,41 @@ void check_attention() {
 }
 TEST(OpsForward, AttentionMatchesNaiveFloat) { check_attention<float>(); }
 TEST(OpsForward, AttentionMatchesNaiveDouble) { check_attention<double>(); }
+
+// The fused inference kernel (core/attention_avx512.hpp) against the naive double loops and the
+// GEMM path: head sizes 16 to 80 (48 and 80 take the 3- and 1-vector P·V groups), T from 1 to 512
+// (tails of the 4-row tiles and of the 64- and 16-key chunks), HF's finfo.min mask, −10000, and a
+// batch whose every key is −inf (zeros, as the GEMM path gives).
+TEST(OpsForward, FusedInferenceAttentionMatchesNaiveAndGemmPath) {
+    if (!rgrid::fused_attention()) GTEST_SKIP() << "the CPU has no AVX-512F (or RGRID_ATTENTION=gemm)";
+    struct Case {
+        std::size_t B, Tn, NH, HS;
+    };
+    for (Case c : {Case{1, 1, 2, 16}, {2, 7, 3, 32}, {1, 16, 1, 64}, {2, 33, 2, 48}, {1, 70, 4, 32}, {2, 130, 2, 80},
+                   {1, 512, 2, 32}}) {
+        SCOPED_TRACE("B " + std::to_string(c.B) + " T " + std::to_string(c.Tn) + " NH " + std::to_string(c.NH) +
+                     " HS " + std::to_string(c.HS));
+        const std::size_t H = c.NH * c.HS;
+        auto q = randn<float>({c.B, c.Tn, H}, 11), k = randn<float>({c.B, c.Tn, H}, 12),
+             v = randn<float>({c.B, c.Tn, H}, 13);
+        Tensor<float> mask = rgrid::zeros<float>({c.B, c.Tn});
+        if (c.Tn > 1) mask(0, c.Tn - 1) = std::numeric_limits<float>::lowest();
+        if (c.B > 1) mask(1, 0) = -10000.f;
+        rgrid::NoGradGuard ng;
+        const Tensor<float> fused = attention(Var<float>(q), Var<float>(k), Var<float>(v), mask, c.NH).value();
+        EXPECT_LT(max_abs_diff(fused, naive_attention(q, k, v, mask, c.NH)), tol<float>());
+        rgrid::set_fused_attention(false);
+        const Tensor<float> viagemm = attention(Var<float>(q), Var<float>(k), Var<float>(v), mask, c.NH).value();
+        rgrid::set_fused_attention(true);
+        EXPECT_LT(max_abs_diff(fused, viagemm), tol<float>());
+        if (c.B > 1) {  // batch 0: every key −inf
+            for (std::size_t j = 0; j < c.Tn; ++j) mask(0, j) = -std::numeric_limits<float>::infinity();
+            const Tensor<float> z = attention(Var<float>(q), Var<float>(k), Var<float>(v), mask, c.NH).value();
+            for (std::size_t i = 0; i < c.Tn * H; ++i) ASSERT_EQ(z.data()[i], 0.f) << "flat index " << i;
+            for (std::size_t i = c.Tn * H; i < z.size(); ++i) ASSERT_EQ(z.data()[i], fused.data()[i]) << "flat index " << i;
+        }
+    }
+}
 
 template <class T>
 void check_layer_norm() {

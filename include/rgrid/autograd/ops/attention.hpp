@@ -3,14 +3,17 @@
 // head) GEMMs on strided views of (B, T, H) buffers, scale + mask + softmax + dropout in one
 // pass over the score rows, the (b, h) pairs in parallel.
 // Legend: B batch, T tokens, H hidden, NH heads, HS head size = H / NH.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "rgrid/autograd/ops/common.hpp"
 #include "rgrid/autograd/ops/fused.hpp"
+#include "rgrid/core/attention_avx512.hpp"
 #include "rgrid/core/rng.hpp"
 
 namespace rgrid::ops {
@@ -24,12 +27,17 @@ struct AttnDims {
     bool drop;
     template <class P>
     P* head(P* base, std::size_t bh) const { return base + (bh / NH) * Tn * H + (bh % NH) * HS; }
-    // dropout(P_bh) into out (T, T).
-    const T* dropped(const T* p, const std::uint8_t* keep, T* out) const {
-        for (std::size_t i = 0, n = Tn * Tn; i < n; ++i) out[i] = keep[i] ? p[i] * keep_scale : T(0);
+    // dropout(p[0, n)) into out.
+    const T* dropped(const T* p, const std::uint8_t* keep, std::size_t n, T* out) const {
+        for (std::size_t i = 0; i < n; ++i) out[i] = keep[i] ? p[i] * keep_scale : T(0);
         return out;
     }
 };
+// Query rows per work item: a (rows, T) block of scores of at most ~128 KiB (all T rows
+// when T ≤ 256), at least 16 rows.
+inline std::size_t query_block(std::size_t Tn) {
+    return std::max<std::size_t>(1, std::min(Tn, std::max<std::size_t>(16, 32768 / std::max<std::size_t>(Tn, 1))));
+}
 // Runs fn(bh) for every (batch, head) pair in parallel; the per-head GEMMs inside run on
 // the calling thread (small products parallelize better across heads than inside a GEMM).
 template <class F>
@@ -83,26 +91,38 @@ Var<T> attention(const Var<T>& q, const Var<T>& k, const Var<T>& v, const Tensor
     const std::uint64_t base = d.drop ? rng->counter() : 0;
     Tensor<T> ctx = Tensor<T>::from_shape({B, Tn, H});
     T* cp = ctx.data();
-    detail::for_each_head(BH, [&](std::size_t bh) {
-        T* pbh = record ? saved_probs->data() + bh * TT : rgrid::detail::scratch<T>(TT, 1);
-        std::uint8_t* kbh = !d.drop ? nullptr
-                            : record ? saved_keep->data() + bh * TT
-                                     : rgrid::detail::scratch<std::uint8_t>(TT, 0);
-        // scores (T, T) = sc · Q_bh (T, HS) · K_bhᵀ (HS, T); rows of Q_bh are H apart
-        gemm(Trans::No, Trans::Yes, Tn, Tn, d.HS, d.sc, d.head(qp, bh), H, d.head(kp, bh), H, T(0), pbh, Tn);
-        const T* m = mp ? mp + (bh / NH) * Tn : nullptr;
-        for (std::size_t i = 0; i < Tn; ++i) {  // + mask, softmax, dropout mask: one pass per row
-            T* row = pbh + i * Tn;
-            if (m)
-                for (std::size_t j = 0; j < Tn; ++j) row[j] += m[j];
-            detail::softmax_row_inplace(row, Tn);
-            if (kbh)
-                rgrid::detail::dropout_mask(*rng, base, bh * TT + i * Tn, bh * TT + (i + 1) * Tn, double(dropout_p),
-                                            kbh + i * Tn);
+    // Work items are (b, h, block of QB query rows): a block's scores stay in L2 from the
+    // Q·Kᵀ product through the softmax to the P·V product (a whole (T, T) head is 1 MiB at
+    // T = 512 and fell out of L2 between the passes).
+    if constexpr (std::is_same_v<T, float>) {
+        if (!record && !d.drop && d.HS % 16 == 0 && fused_attention()) {  // core/attention_avx512.hpp
+            detail::for_each_head(BH, [&](std::size_t bh) {
+                rgrid::detail::attn::head_forward(d.head(qp, bh), d.head(kp, bh), d.head(vp, bh), H, Tn, d.HS, d.sc,
+                                                  mp ? mp + (bh / NH) * Tn : nullptr, d.head(cp, bh));
+            });
+            return make_op<T>("attention", std::move(ctx), {q, k, v}, [](rgrid::detail::Node<T>&) {});
         }
-        // context_bh (T, HS) = dropout(P_bh) (T, T) · V_bh (T, HS), written into (B, T, H) at stride H
-        const T* a = kbh ? d.dropped(pbh, kbh, rgrid::detail::scratch<T>(TT, 0)) : pbh;
-        gemm(Trans::No, Trans::No, Tn, d.HS, Tn, T(1), a, Tn, d.head(vp, bh), H, T(0), d.head(cp, bh), H);
+    }
+    const std::size_t QB = detail::query_block(Tn), nblk = (Tn + QB - 1) / QB;
+    detail::for_each_head(BH * nblk, [&](std::size_t task) {
+        const std::size_t bh = task / nblk, i0 = (task % nblk) * QB, rows = std::min(QB, Tn - i0);
+        const std::size_t off = bh * TT + i0 * Tn, n = rows * Tn;  // this block's (rows, T) in (B, NH, T, T)
+        T* pb = record ? saved_probs->data() + off : rgrid::detail::scratch<T>(n, 1);
+        std::uint8_t* kb = !d.drop ? nullptr
+                           : record ? saved_keep->data() + off
+                                    : rgrid::detail::scratch<std::uint8_t>(n, 0);
+        // scores (rows, T) = sc · Q_bh[i0:] (rows, HS) · K_bhᵀ (HS, T); rows of Q_bh are H apart
+        gemm(Trans::No, Trans::Yes, rows, Tn, d.HS, d.sc, d.head(qp, bh) + i0 * H, H, d.head(kp, bh), H, T(0), pb, Tn);
+        const T* m = mp ? mp + (bh / NH) * Tn : nullptr;
+        for (std::size_t i = 0; i < rows; ++i) {  // + mask, softmax, dropout mask: one pass per row
+            detail::softmax_row_inplace(pb + i * Tn, Tn, m);
+            if (kb)
+                rgrid::detail::dropout_mask(*rng, base, off + i * Tn, off + (i + 1) * Tn, double(dropout_p),
+                                            kb + i * Tn);
+        }
+        // context_bh[i0:] (rows, HS) = dropout(P) (rows, T) · V_bh (T, HS), into (B, T, H) at stride H
+        const T* a = kb ? d.dropped(pb, kb, n, rgrid::detail::scratch<T>(n, 0)) : pb;
+        gemm(Trans::No, Trans::No, rows, d.HS, Tn, T(1), a, Tn, d.head(vp, bh), H, T(0), d.head(cp, bh) + i0 * H, H);
     });
     if (d.drop) rng->skip(rgrid::detail::dropout_draws(BH * TT));
     return make_op<T>(
@@ -127,7 +147,7 @@ Var<T> attention(const Var<T>& q, const Var<T>& k, const Var<T>& v, const Tensor
                 // d(dropped probs) (T, T) = g_bh (T, HS) · V_bhᵀ (HS, T)
                 gemm(Trans::No, Trans::Yes, Tn, Tn, d.HS, T(1), d.head(g, bh), H, d.head(vv, bh), H, T(0), dP, Tn);
                 if (dv) {  // dV_bh (T, HS) (+)= dropout(P_bh)ᵀ (T, T) · g_bh (T, HS)
-                    const T* a = d.drop ? d.dropped(pbh, kbh, rgrid::detail::scratch<T>(TT, 0)) : pbh;
+                    const T* a = d.drop ? d.dropped(pbh, kbh, TT, rgrid::detail::scratch<T>(TT, 0)) : pbh;
                     gemm(Trans::Yes, Trans::No, Tn, d.HS, Tn, T(1), a, Tn, d.head(g, bh), H, fv ? T(0) : T(1),
                          d.head(dv, bh), H);
                 }
