@@ -90,9 +90,9 @@ TEST(OpsForward, AttentionMatchesNaiveFloat) { check_attention<float>(); }
 TEST(OpsForward, AttentionMatchesNaiveDouble) { check_attention<double>(); }
 
 // The fused inference kernel (core/attention_avx512.hpp) against the naive double loops and the
-// GEMM path: head sizes 16 to 80 (48 and 80 take the 3- and 1-vector P·V groups), T from 1 to 512
-// (tails of the 4-row tiles and of the 64- and 16-key chunks), HF's finfo.min mask, −10000, and a
-// batch whose every key is −inf (zeros, as the GEMM path gives).
+// GEMM path: head sizes 16 to 80 (16, 48 and 80 end on a 1-vector P·V group), T from 1 to 512
+// (short last tiles of 12 query rows, 16-key tails after the 32-key chunks, padded keys), HF's
+// finfo.min mask, −10000, and a batch whose every key is −inf (zeros, as the GEMM path gives).
 TEST(OpsForward, FusedInferenceAttentionMatchesNaiveAndGemmPath) {
     if (!rgrid::fused_attention()) GTEST_SKIP() << "the CPU has no AVX-512F (or RGRID_ATTENTION=gemm)";
     struct Case {

@@ -91,18 +91,20 @@ Var<T> attention(const Var<T>& q, const Var<T>& k, const Var<T>& v, const Tensor
     const std::uint64_t base = d.drop ? rng->counter() : 0;
     Tensor<T> ctx = Tensor<T>::from_shape({B, Tn, H});
     T* cp = ctx.data();
-    // Work items are (b, h, block of QB query rows): a block's scores stay in L2 from the
-    // Q·Kᵀ product through the softmax to the P·V product (a whole (T, T) head is 1 MiB at
-    // T = 512 and fell out of L2 between the passes).
+    // Inference (nothing recorded, no dropout): the fused kernel of core/attention_avx512.hpp,
+    // one (b, h) per work item. No graph, so the result is a plain value.
     if constexpr (std::is_same_v<T, float>) {
-        if (!record && !d.drop && d.HS % 16 == 0 && fused_attention()) {  // core/attention_avx512.hpp
+        if (!record && !d.drop && d.HS % 16 == 0 && fused_attention()) {
             detail::for_each_head(BH, [&](std::size_t bh) {
                 rgrid::detail::attn::head_forward(d.head(qp, bh), d.head(kp, bh), d.head(vp, bh), H, Tn, d.HS, d.sc,
                                                   mp ? mp + (bh / NH) * Tn : nullptr, d.head(cp, bh));
             });
-            return make_op<T>("attention", std::move(ctx), {q, k, v}, [](rgrid::detail::Node<T>&) {});
+            return Var<T>(std::move(ctx), false);
         }
     }
+    // Work items are (b, h, block of QB query rows): a block's scores stay in L2 from the
+    // Q·Kᵀ product through the softmax to the P·V product (a whole (T, T) head is 1 MiB at
+    // T = 512 and fell out of L2 between the passes).
     const std::size_t QB = detail::query_block(Tn), nblk = (Tn + QB - 1) / QB;
     detail::for_each_head(BH * nblk, [&](std::size_t task) {
         const std::size_t bh = task / nblk, i0 = (task % nblk) * QB, rows = std::min(QB, Tn - i0);
