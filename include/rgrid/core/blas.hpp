@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 
 #include "rgrid/core/error.hpp"
 #include "rgrid/core/parallel.hpp"
@@ -86,17 +87,48 @@ void gemm(Trans ta, Trans tb, std::size_t m, std::size_t n, std::size_t k, T alp
 
 /// C (M×N) = alpha · A · op(B) + beta · C with op(B) packed once (pack_sgemm_b; rgrid's
 /// AVX-512 kernel only), split across the pool as gemm() splits: bit-identical to gemm() with
-/// that kernel on the unpacked B. Example: a Linear's weight W (out, in) packed at load,
-/// `gemm_prepacked(rows, out, in, 1.f, x, in, pw, 0.f, y, out);  // y = x·Wᵀ`
+/// that kernel on the unpacked B. `bias` (N floats, or null; with beta = 0): a Linear's bias,
+/// added to every row as the tiles are stored (see gemm_linear). Example: a Linear's weight W
+/// (out, in) packed at load, `gemm_prepacked(rows, out, in, 1.f, x, in, pw, 0.f, y, out, b);`
 inline void gemm_prepacked(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
-                           const PackedSgemmB& b, float beta, float* c, std::size_t ldc) {
+                           const PackedSgemmB& b, float beta, float* c, std::size_t ldc,
+                           const float* bias = nullptr) {
     RGRID_CHECK(b.k == k && b.n == n, "gemm_prepacked: packed B is (", b.k, " x ", b.n, "), the product needs (", k,
                 " x ", n, ")");
+    RGRID_CHECK(!bias || beta == 0.f, "gemm_prepacked: a bias needs beta = 0");
     if (m == 0 || n == 0) return;
     static_assert(detail::kGemmSplitAlign % detail::sgemm::kNR == 0, "column blocks must start on whole panels");
     detail::split_c(m, n, k, [&](std::size_t m0, std::size_t m1, std::size_t n0, std::size_t n1) {
-        sgemm_avx512_packed(false, m1 - m0, n0, n1 - n0, alpha, a + m0 * lda, lda, b, beta, c + m0 * ldc + n0, ldc);
+        sgemm_avx512_packed(false, m1 - m0, n0, n1 - n0, alpha, a + m0 * lda, lda, b, beta, c + m0 * ldc + n0, ldc,
+                            bias ? bias + n0 : nullptr);
     });
+}
+
+/// A Linear's forward: C (M×N) = A (M×K) · Wᵀ + bias, W (N×K) stored as PyTorch stores a
+/// weight (out, in), bias (N) broadcast over the rows or null, all leading dimensions dense.
+/// rgrid's AVX-512 kernel adds the bias as it stores each tile (no pass that fills C first,
+/// C not read in the first K slice); otherwise C is filled with the bias and the GEMM adds
+/// the product (beta = 1). Both give the bits of that fill followed by gemm(beta = 1).
+/// Example: `gemm_linear(rows, out, in, x, w, b, y);  // y = x·Wᵀ + b`
+template <class T>
+void gemm_linear(std::size_t m, std::size_t n, std::size_t k, const T* a, const T* w, const T* bias, T* c) {
+    if (m == 0 || n == 0) return;
+    if constexpr (std::is_same_v<T, float>) {
+        if (bias && k > 0 && sgemm_kernel() == SgemmKernel::Avx512) {
+            detail::split_c(m, n, k, [&](std::size_t m0, std::size_t m1, std::size_t n0, std::size_t n1) {
+                sgemm_avx512(false, true, m1 - m0, n1 - n0, k, 1.f, a + m0 * k, k, w + n0 * k, k, 0.f,
+                             c + m0 * n + n0, n, bias + n0);
+            });
+            return;
+        }
+    }
+    if (bias) {
+        const std::size_t grain = std::max<std::size_t>(1, (std::size_t(1) << 15) / n);  // ~32 K floats per task
+        parallel_for(m, grain, [&](std::size_t r0, std::size_t r1) {
+            for (std::size_t r = r0; r < r1; ++r) std::copy(bias, bias + n, c + r * n);
+        });
+    }
+    gemm(Trans::No, Trans::Yes, m, n, k, T(1), a, k, w, k, bias ? T(1) : T(0), c, n);
 }
 
 /// `batch` independent GEMMs at fixed strides (elements) between consecutive A, B and C.

@@ -193,11 +193,14 @@ __attribute__((target("avx512f"))) inline void pack_a(bool ta, const float* a, s
     }
 }
 
-// C tile (mr ≤ 12 rows, nr ≤ 32 columns) = alpha · Ap·Bp + (first ? beta · C : C).
-// With first and beta == 0, C is not read (it may hold anything, as BLAS allows).
+// C tile (mr ≤ 12 rows, nr ≤ 32 columns) = alpha · Ap·Bp + (first ? beta · C : C), or with a
+// column bias (first slice only, beta 0): alpha · Ap·Bp + bias[j] — the same two roundings as
+// adding the product to a C filled with the bias. With first and beta == 0, C is not read
+// (it may hold anything, as BLAS allows).
 __attribute__((target("avx512f"))) inline void micro_kernel(std::size_t kc, const float* ap, const float* bp,
                                                             float* c, std::size_t ldc, std::size_t mr,
-                                                            std::size_t nr, float alpha, float beta, bool first) {
+                                                            std::size_t nr, float alpha, float beta, bool first,
+                                                            const float* bias = nullptr) {
     const bool read_c = !first || beta != 0.f;
     if (read_c)  // the tile of C is read at the end: ask for it now (it is usually in L3, not L1)
         for (std::size_t i = 0; i < mr; ++i) {
@@ -220,6 +223,9 @@ __attribute__((target("avx512f"))) inline void micro_kernel(std::size_t kc, cons
     const __mmask16 m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
     const __mmask16 m1 = nr >= 32 ? __mmask16(0xFFFF) : nr > 16 ? __mmask16((1u << (nr - 16)) - 1) : __mmask16(0);
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    const bool add_bias = first && bias && !read_c;
+    const __m512 bias0 = add_bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
+    const __m512 bias1 = add_bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();
 #pragma GCC unroll 12
     for (std::size_t i = 0; i < kMR; ++i) {
         if (i >= mr) break;
@@ -229,6 +235,9 @@ __attribute__((target("avx512f"))) inline void micro_kernel(std::size_t kc, cons
             const __m512 c0 = _mm512_maskz_loadu_ps(m0, cr), c1 = _mm512_maskz_loadu_ps(m1, cr + 16);
             r0 = first ? _mm512_fmadd_ps(vb, c0, r0) : _mm512_add_ps(c0, r0);
             r1 = first ? _mm512_fmadd_ps(vb, c1, r1) : _mm512_add_ps(c1, r1);
+        } else if (add_bias) {
+            r0 = _mm512_add_ps(bias0, r0);
+            r1 = _mm512_add_ps(bias1, r1);
         }
         _mm512_mask_storeu_ps(cr, m0, r0);
         if (m1) _mm512_mask_storeu_ps(cr + 16, m1, r1);
@@ -237,15 +246,22 @@ __attribute__((target("avx512f"))) inline void micro_kernel(std::size_t kc, cons
 
 // The blocked loops of the top of this file. `b_block(jc, nc, pc, kc, buffer)` returns the
 // packed panels of op(B) rows [pc, pc+kc) × columns [jc, jc+nc): packed now into `buffer`
-// (the thread's B buffer), or already packed elsewhere.
+// (the thread's B buffer), or already packed elsewhere. `bias` (n floats or null; only with
+// beta == 0): C = alpha · op(A)·op(B) + bias broadcast over the rows, added in the first slice.
 template <class BBlock>
 __attribute__((target("avx512f"))) void drive(bool ta, std::size_t m, std::size_t n, std::size_t k, float alpha,
                                               const float* a, std::size_t lda, BBlock&& b_block, float beta, float* c,
-                                              std::size_t ldc) {
+                                              std::size_t ldc, const float* bias = nullptr) {
     if (m == 0 || n == 0) return;
+    if (bias && beta != 0.f) {  // not a shape the callers use: fold the bias into C first
+        for (std::size_t i = 0; i < m; ++i)
+            for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = beta * c[i * ldc + j] + bias[j];
+        beta = 1.f, bias = nullptr;
+    }
     if (k == 0 || alpha == 0.f) {
         for (std::size_t i = 0; i < m; ++i)
-            for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.f ? 0.f : beta * c[i * ldc + j];
+            for (std::size_t j = 0; j < n; ++j)
+                c[i * ldc + j] = bias ? bias[j] : beta == 0.f ? 0.f : beta * c[i * ldc + j];
         return;
     }
     Buffers& buf = buffers();
@@ -262,7 +278,7 @@ __attribute__((target("avx512f"))) void drive(bool ta, std::size_t m, std::size_
                     for (std::size_t ir = 0; ir < mc; ir += kMR)
                         micro_kernel(kc, buf.a + (ir / kMR) * kc * kMR, bp + (jr / kNR) * kc * kNR,
                                      c + (ic + ir) * ldc + jc + jr, ldc, std::min(kMR, mc - ir), std::min(kNR, nc - jr),
-                                     alpha, beta, first);
+                                     alpha, beta, first, bias ? bias + jc + jr : nullptr);
             }
         }
     }
@@ -272,17 +288,20 @@ __attribute__((target("avx512f"))) void drive(bool ta, std::size_t m, std::size_
 /// C (M×N) = alpha · op(A) · op(B) + beta · C, row-major, one thread, on the AVX-512 kernel.
 /// Same contract as cblas_sgemm (C is not read when beta == 0; alpha == 0 only scales C).
 /// Callers: core/blas.hpp's gemm(), which splits C across rgrid's pool first.
+/// `bias` (n floats, or null): adds bias[j] to every row of C (a Linear's bias), as a C filled
+/// with it and beta = 1 would, without that pass over C.
 __attribute__((target("avx512f"))) inline void sgemm_avx512(bool ta, bool tb, std::size_t m, std::size_t n,
                                                             std::size_t k, float alpha, const float* a,
                                                             std::size_t lda, const float* b, std::size_t ldb,
-                                                            float beta, float* c, std::size_t ldc) {
+                                                            float beta, float* c, std::size_t ldc,
+                                                            const float* bias = nullptr) {
     detail::sgemm::drive(
         ta, m, n, k, alpha, a, lda,
         [&](std::size_t jc, std::size_t nc, std::size_t pc, std::size_t kc, float* buf) {
             detail::sgemm::pack_b(tb, b, ldb, pc, kc, jc, nc, buf);
             return static_cast<const float*>(buf);
         },
-        beta, c, ldc);
+        beta, c, ldc, bias);
 }
 
 /// op(B) (K×N) packed once for sgemm_avx512_packed: for each KC-deep slice, every 32-column
@@ -318,16 +337,18 @@ __attribute__((target("avx512f"))) inline PackedSgemmB pack_sgemm_b(bool tb, con
 
 /// C (M × [j0, j0+n)) = alpha · op(A) · op(B)[:, j0:j0+n) + beta · C with op(B) packed by
 /// pack_sgemm_b; j0 a multiple of 32. Bit-identical to sgemm_avx512 on the unpacked B.
+/// `bias`: columns [j0, j0+n) of a Linear's bias (or null), as in sgemm_avx512.
 __attribute__((target("avx512f"))) inline void sgemm_avx512_packed(bool ta, std::size_t m, std::size_t j0,
                                                                    std::size_t n, float alpha, const float* a,
                                                                    std::size_t lda, const PackedSgemmB& b,
-                                                                   float beta, float* c, std::size_t ldc) {
+                                                                   float beta, float* c, std::size_t ldc,
+                                                                   const float* bias = nullptr) {
     RGRID_CHECK(j0 % detail::sgemm::kNR == 0 && j0 + n <= b.n, "sgemm_avx512_packed: columns [", j0, ", ", j0 + n,
                 ") of a packed B with ", b.n);
     detail::sgemm::drive(
         ta, m, n, b.k, alpha, a, lda,
         [&](std::size_t jc, std::size_t, std::size_t pc, std::size_t kc, float*) { return b.block(j0 + jc, pc, kc); },
-        beta, c, ldc);
+        beta, c, ldc, bias);
 }
 
 }  // namespace rgrid

@@ -52,7 +52,8 @@ public:
     }
 
 private:
-    // ops::linear's forward (bias rows first, then the product with beta = 1) on the packed weight.
+    // ops::linear's forward on the packed weight (the bias added as the tiles are stored: the bits
+    // of a C filled with the bias plus the product, as gemm_linear gives).
     Tensor<float> forward_packed(const Tensor<float>& x) const {
         const std::size_t in = in_features(), outf = out_features();
         RGRID_CHECK(x.dimension() >= 1 && x.shape()[x.dimension() - 1] == in, "Linear: x ", shape_str(x),
@@ -63,8 +64,7 @@ private:
         ys.back() = outf;
         Tensor<float> y = Tensor<float>::from_shape(ys);
         float* yp = y.data();
-        if (bias.defined()) ops::detail::fill_bias_rows(yp, n, bias.data(), outf);
-        gemm_prepacked(n, outf, in, 1.f, x.data(), in, *packed, bias.defined() ? 1.f : 0.f, yp, outf);
+        gemm_prepacked(n, outf, in, 1.f, x.data(), in, *packed, 0.f, yp, outf, bias.defined() ? bias.data() : nullptr);
         return y;
     }
 };

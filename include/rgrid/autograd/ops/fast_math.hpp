@@ -1,7 +1,7 @@
 #pragma once
 // Vectorized float exp and erf for the GELU and softmax loops (std::exp/std::erf on float
 // are scalar library calls, ~10× slower there). Written with GCC/Clang vector extensions
-// (f8: 8 lanes with AVX, 4 otherwise; names say 8 for short) so vectorization never
+// (f8: 16 lanes with AVX-512F, 8 with AVX, 4 otherwise; names say 8 for short) so vectorization never
 // depends on compiler flags such as -fno-math-errno. Double keeps the exact library
 // functions, so the double-precision gradient checks see exact math.
 //   exp: x = n·ln2 + r, |r| ≤ ln2/2, degree-6 Taylor polynomial, 2ⁿ through the exponent
@@ -16,8 +16,12 @@
 
 namespace rgrid::detail {
 
-// 8 lanes with AVX, else 4 (SSE/NEON): never a vector type the target cannot pass in registers.
-#if defined(__AVX__)
+// 16 lanes with AVX-512F, 8 with AVX, else 4 (SSE/NEON): never a vector type the target cannot
+// pass in registers. The kernels are lane-wise, so an element's value does not depend on the
+// width; only the lane sums (sum8 below) are added in a different order.
+#if defined(__AVX512F__)
+inline constexpr std::size_t kLanes = 16;
+#elif defined(__AVX__)
 inline constexpr std::size_t kLanes = 8;
 #else
 inline constexpr std::size_t kLanes = 4;
@@ -78,6 +82,30 @@ void map8(const float* x, float* y, std::size_t n, K k) {
         store8(buf, k(load8(buf)));
         std::memcpy(y + i, buf, (n - i) * sizeof(float));
     }
+}
+
+/// Σ x[j] for j < n: kLanes partial sums, then the lanes and the tail in order.
+inline float sum8(const float* x, std::size_t n) {
+    f8 acc = splat(0.f);
+    std::size_t j = 0;
+    for (; j + kLanes <= n; j += kLanes) acc += load8(x + j);
+    float s = 0;
+    for (std::size_t l = 0; l < kLanes; ++l) s += acc[l];
+    for (; j < n; ++j) s += x[j];
+    return s;
+}
+/// Σ (x[j] − m)² for j < n, summed as sum8 sums.
+inline float sum_sq_dev8(const float* x, float m, std::size_t n) {
+    f8 acc = splat(0.f);
+    std::size_t j = 0;
+    for (; j + kLanes <= n; j += kLanes) {
+        const f8 d = load8(x + j) - m;
+        acc += d * d;
+    }
+    float s = 0;
+    for (std::size_t l = 0; l < kLanes; ++l) s += acc[l];
+    for (; j < n; ++j) s += (x[j] - m) * (x[j] - m);
+    return s;
 }
 
 inline float exp_approx(float x) { return exp8(splat(x))[0]; }

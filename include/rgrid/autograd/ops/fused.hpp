@@ -21,7 +21,7 @@
 namespace rgrid::ops {
 
 namespace detail {
-// x[j] = exp(x[j] − mx) for j < n, returns Σ x[j] (float: 8 lanes at a time).
+// x[j] = exp(x[j] − mx) for j < n, returns Σ x[j] (float: kLanes at a time).
 template <class T>
 T exp_shift_sum(T* x, std::size_t n, T mx) {
     if constexpr (std::is_same_v<T, float>) {
@@ -86,7 +86,7 @@ void softmax_row_inplace(T* x, std::size_t n, const T* add = nullptr) {
     }
     for (; j < n; ++j) x[j] *= inv;
 }
-// GELU kernels: y = x·Φ(x) and dx (+)= g·(Φ(x) + x·φ(x)). Float runs 8 lanes at a time
+// GELU kernels: y = x·Φ(x) and dx (+)= g·(Φ(x) + x·φ(x)). Float runs kLanes (16 with AVX-512F) at a time
 // with the vector exp/erf (one exp shared by Φ and φ); double uses std::erf/std::exp.
 inline constexpr double kInvSqrt2 = std::numbers::sqrt2 / 2;
 inline constexpr double kInvSqrt2Pi = std::numbers::inv_sqrtpi / std::numbers::sqrt2;
@@ -181,12 +181,16 @@ void layer_norm_forward(const T* x, const T* w, const T* b, T eps, std::size_t r
     for (std::size_t r = r0; r < r1; ++r) {
         const T* xr = x + r * H;
         T* yr = y + r * H;
-        T m = 0;
-        for (std::size_t j = 0; j < H; ++j) m += xr[j];
-        m /= static_cast<T>(H);
-        T v = 0;
-        for (std::size_t j = 0; j < H; ++j) v += (xr[j] - m) * (xr[j] - m);
-        v /= static_cast<T>(H);
+        T m = 0, v = 0;
+        if constexpr (std::is_same_v<T, float>) {  // lane sums: a scalar chain is latency-bound
+            m = rgrid::detail::sum8(xr, H) / static_cast<T>(H);
+            v = rgrid::detail::sum_sq_dev8(xr, m, H) / static_cast<T>(H);
+        } else {
+            for (std::size_t j = 0; j < H; ++j) m += xr[j];
+            m /= static_cast<T>(H);
+            for (std::size_t j = 0; j < H; ++j) v += (xr[j] - m) * (xr[j] - m);
+            v /= static_cast<T>(H);
+        }
         const T rs = T(1) / std::sqrt(v + eps);
         saved_mean[r] = m;
         saved_rstd[r] = rs;
@@ -212,7 +216,19 @@ void layer_norm_backward(const T* x, const T* g, const T* w, const T* saved_mean
         const T m = saved_mean[r], rs = saved_rstd[r];
         layer_norm_param_grads_row(gr, xr, m, rs, H, dw, db);
         T mg = 0, mgx = 0;  // mean(ĝ), mean(ĝ·x̂)
-        for (std::size_t j = 0; j < H; ++j) {
+        std::size_t j0 = 0;
+        if constexpr (std::is_same_v<T, float>) {  // kLanes partial sums, then the tail in order
+            using namespace rgrid::detail;
+            f8 ag = splat(0.f), agx = splat(0.f);
+            for (; j0 + kLanes <= H; j0 += kLanes) {
+                const f8 xh = (load8(xr + j0) - m) * rs;
+                const f8 gh = w ? load8(gr + j0) * load8(w + j0) : load8(gr + j0);
+                ag += gh;
+                agx += gh * xh;
+            }
+            for (std::size_t l = 0; l < kLanes; ++l) mg += ag[l], mgx += agx[l];
+        }
+        for (std::size_t j = j0; j < H; ++j) {
             const T xh = (xr[j] - m) * rs;
             const T gh = w ? gr[j] * w[j] : gr[j];
             mg += gh;

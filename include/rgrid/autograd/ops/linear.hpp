@@ -50,17 +50,6 @@ Var<T> matmul(const Var<T>& a, const Var<T>& b) {
     return make_op<T>("matmul", std::move(y), {a, b}, std::move(backward_fn));
 }
 
-namespace detail {
-/// Every one of the n rows of y (n, out) set to b (out): the C that linear's GEMM adds to (beta = 1).
-template <class T>
-void fill_bias_rows(T* y, std::size_t n, const T* b, std::size_t out) {
-    const std::size_t grain = std::max<std::size_t>(1, rgrid::detail::kElemGrain / out);
-    parallel_for(n, grain, [&](std::size_t r0, std::size_t r1) {
-        for (std::size_t r = r0; r < r1; ++r) std::copy(b, b + out, y + r * out);
-    });
-}
-}  // namespace detail
-
 /// y = x·Wᵀ + b. https://pytorch.org/docs/stable/generated/torch.nn.functional.linear.html
 ///   x (…, in), W (out, in), b (out) or an undefined Var (no bias) → y (…, out).
 /// One GEMM over the flattened (N, in) rows; backward: dx = g·W, dW += gᵀ·x, db += Σ_rows g.
@@ -80,8 +69,7 @@ Var<T> linear(const Var<T>& x, const Var<T>& w, const Var<T>& b = Var<T>()) {
     ys.back() = outf;
     Tensor<T> y = Tensor<T>::from_shape(ys);  // (N, out)
     T* yp = y.data();
-    if (b.defined()) detail::fill_bias_rows(yp, n, b.data(), outf);
-    gemm(Trans::No, Trans::Yes, n, outf, in, T(1), x.data(), in, w.data(), in, b.defined() ? T(1) : T(0), yp, outf);
+    gemm_linear(n, outf, in, x.data(), w.data(), b.defined() ? b.data() : nullptr, yp);
     auto backward_fn = [xn = x.node_ptr(), wn = w.node_ptr(), bn = b.node_ptr(), n, in,
                         outf](rgrid::detail::Node<T>& out) {
         const T* g = out.grad.data();  // (N, out)
