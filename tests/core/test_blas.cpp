@@ -219,3 +219,32 @@ TEST(Sgemm, Avx512SameBitsAtEveryThreadCountAndCloseToBlas) {
     gemm(Trans::No, Trans::Yes, m, n, k, 1.f, a.data(), k, b.data(), k, 0.f, c.data(), n);
     for (std::size_t i = 0; i < c.size(); ++i) EXPECT_NEAR(c.data()[i], out[0].data()[i], 2e-4) << i;
 }
+
+// A Linear's forward on rgrid's kernel with the bias added as the tiles are stored
+// (gemm_linear; gemm_prepacked with a bias) gives the bits of the plain sequence — fill C
+// with the bias, then gemm with beta = 1 — at every thread count, with K over three KC
+// slices (only the first adds the bias), N over two NC blocks and ragged M, N edges.
+TEST(Sgemm, BiasInTheStoreGivesTheBitsOfFillThenGemm) {
+    if (!sgemm_kernel_supported(SgemmKernel::Avx512)) GTEST_SKIP() << "this CPU has no AVX-512F";
+    SgemmScope scope;
+    set_sgemm_kernel(SgemmKernel::Avx512);
+    Rng rng(23);
+    const std::size_t m = 203, n = 590, k = 600;  // n > kNC: a second column block
+    auto a = random<float>({m, k}, rng), w = random<float>({n, k}, rng), bias = random<float>({n}, rng);
+    const PackedSgemmB pw = pack_sgemm_b(true, w.data(), k, k, n);
+    for (std::size_t threads : {1, 2, 3}) {
+        set_num_threads(threads);
+        Tensor<float> ref = empty<float>({m, n});
+        for (std::size_t i = 0; i < m; ++i) std::copy(bias.begin(), bias.end(), ref.data() + i * n);
+        gemm(Trans::No, Trans::Yes, m, n, k, 1.f, a.data(), k, w.data(), k, 1.f, ref.data(), n);
+        Tensor<float> lin = empty<float>({m, n}), packed = empty<float>({m, n});
+        gemm_linear(m, n, k, a.data(), w.data(), bias.data(), lin.data());
+        gemm_prepacked(m, n, k, 1.f, a.data(), k, pw, 0.f, packed.data(), n, bias.data());
+        for (std::size_t i = 0; i < ref.size(); ++i) {
+            ASSERT_EQ(ref.data()[i], lin.data()[i]) << "gemm_linear, threads " << threads << ", element " << i;
+            ASSERT_EQ(ref.data()[i], packed.data()[i]) << "gemm_prepacked, threads " << threads << ", element " << i;
+        }
+    }
+    Tensor<float> c = empty<float>({m, n});
+    EXPECT_THROW(gemm_prepacked(m, n, k, 1.f, a.data(), k, pw, 1.f, c.data(), n, bias.data()), Error);  // needs beta 0
+}
