@@ -193,10 +193,10 @@ __attribute__((target("avx512f"))) inline void pack_a(bool ta, const float* a, s
     }
 }
 
-// C tile (mr ≤ 12 rows, nr ≤ 32 columns) = alpha · Ap·Bp + (first ? beta · C : C), or with a
-// column bias (first slice only, beta 0): alpha · Ap·Bp + bias[j] — the same two roundings as
-// adding the product to a C filled with the bias. With first and beta == 0, C is not read
-// (it may hold anything, as BLAS allows).
+// C tile (mr ≤ 12 rows, nr ≤ 32 columns) = alpha · Ap·Bp + (first ? beta · C : C), plus in the
+// first slice a column bias (or null) — with beta 0 the same two roundings as adding the product
+// to a C filled with the bias. With first and beta == 0, C is not read (it may hold anything,
+// as BLAS allows).
 __attribute__((target("avx512f"))) inline void micro_kernel(std::size_t kc, const float* ap, const float* bp,
                                                             float* c, std::size_t ldc, std::size_t mr,
                                                             std::size_t nr, float alpha, float beta, bool first,
@@ -223,7 +223,7 @@ __attribute__((target("avx512f"))) inline void micro_kernel(std::size_t kc, cons
     const __mmask16 m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
     const __mmask16 m1 = nr >= 32 ? __mmask16(0xFFFF) : nr > 16 ? __mmask16((1u << (nr - 16)) - 1) : __mmask16(0);
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    const bool add_bias = first && bias && !read_c;
+    const bool add_bias = first && bias;
     const __m512 bias0 = add_bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
     const __m512 bias1 = add_bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();
 #pragma GCC unroll 12
@@ -235,7 +235,8 @@ __attribute__((target("avx512f"))) inline void micro_kernel(std::size_t kc, cons
             const __m512 c0 = _mm512_maskz_loadu_ps(m0, cr), c1 = _mm512_maskz_loadu_ps(m1, cr + 16);
             r0 = first ? _mm512_fmadd_ps(vb, c0, r0) : _mm512_add_ps(c0, r0);
             r1 = first ? _mm512_fmadd_ps(vb, c1, r1) : _mm512_add_ps(c1, r1);
-        } else if (add_bias) {
+        }
+        if (add_bias) {
             r0 = _mm512_add_ps(bias0, r0);
             r1 = _mm512_add_ps(bias1, r1);
         }
@@ -246,22 +247,17 @@ __attribute__((target("avx512f"))) inline void micro_kernel(std::size_t kc, cons
 
 // The blocked loops of the top of this file. `b_block(jc, nc, pc, kc, buffer)` returns the
 // packed panels of op(B) rows [pc, pc+kc) × columns [jc, jc+nc): packed now into `buffer`
-// (the thread's B buffer), or already packed elsewhere. `bias` (n floats or null; only with
-// beta == 0): C = alpha · op(A)·op(B) + bias broadcast over the rows, added in the first slice.
+// (the thread's B buffer), or already packed elsewhere. `bias` (n floats or null): added to
+// every row of C in the first slice, C = alpha · op(A)·op(B) + beta · C + bias.
 template <class BBlock>
 __attribute__((target("avx512f"))) void drive(bool ta, std::size_t m, std::size_t n, std::size_t k, float alpha,
                                               const float* a, std::size_t lda, BBlock&& b_block, float beta, float* c,
                                               std::size_t ldc, const float* bias = nullptr) {
     if (m == 0 || n == 0) return;
-    if (bias && beta != 0.f) {  // not a shape the callers use: fold the bias into C first
-        for (std::size_t i = 0; i < m; ++i)
-            for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = beta * c[i * ldc + j] + bias[j];
-        beta = 1.f, bias = nullptr;
-    }
     if (k == 0 || alpha == 0.f) {
         for (std::size_t i = 0; i < m; ++i)
             for (std::size_t j = 0; j < n; ++j)
-                c[i * ldc + j] = bias ? bias[j] : beta == 0.f ? 0.f : beta * c[i * ldc + j];
+                c[i * ldc + j] = (beta == 0.f ? 0.f : beta * c[i * ldc + j]) + (bias ? bias[j] : 0.f);
         return;
     }
     Buffers& buf = buffers();

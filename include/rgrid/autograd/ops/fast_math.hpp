@@ -84,13 +84,18 @@ void map8(const float* x, float* y, std::size_t n, K k) {
     }
 }
 
+/// The lanes of v added in lane order (the horizontal step of every kLanes partial sum).
+inline float lane_sum(f8 v) {
+    float s = 0;
+    for (std::size_t l = 0; l < kLanes; ++l) s += v[l];
+    return s;
+}
 /// Σ x[j] for j < n: kLanes partial sums, then the lanes and the tail in order.
 inline float sum8(const float* x, std::size_t n) {
     f8 acc = splat(0.f);
     std::size_t j = 0;
     for (; j + kLanes <= n; j += kLanes) acc += load8(x + j);
-    float s = 0;
-    for (std::size_t l = 0; l < kLanes; ++l) s += acc[l];
+    float s = lane_sum(acc);
     for (; j < n; ++j) s += x[j];
     return s;
 }
@@ -102,8 +107,7 @@ inline float sum_sq_dev8(const float* x, float m, std::size_t n) {
         const f8 d = load8(x + j) - m;
         acc += d * d;
     }
-    float s = 0;
-    for (std::size_t l = 0; l < kLanes; ++l) s += acc[l];
+    float s = lane_sum(acc);
     for (; j < n; ++j) s += (x[j] - m) * (x[j] - m);
     return s;
 }

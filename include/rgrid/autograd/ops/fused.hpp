@@ -33,8 +33,7 @@ T exp_shift_sum(T* x, std::size_t n, T mx) {
             store8(x + j, e);
             acc += e;
         }
-        float s = 0;
-        for (std::size_t l = 0; l < kLanes; ++l) s += acc[l];
+        float s = lane_sum(acc);
         for (; j < n; ++j) s += (x[j] = exp_approx(x[j] - mx));
         return s;
     } else {
@@ -226,7 +225,7 @@ void layer_norm_backward(const T* x, const T* g, const T* w, const T* saved_mean
                 ag += gh;
                 agx += gh * xh;
             }
-            for (std::size_t l = 0; l < kLanes; ++l) mg += ag[l], mgx += agx[l];
+            mg = lane_sum(ag), mgx = lane_sum(agx);
         }
         for (std::size_t j = j0; j < H; ++j) {
             const T xh = (xr[j] - m) * rs;
